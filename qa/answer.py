@@ -1,0 +1,156 @@
+"""Ranked passages into a reply: the one sentence that best answers, or an honest "not found".
+
+The answer sentence is chosen among the sentences of the top passages by its similarity to the
+question, the share of the question's words it contains, and its passage's rank score. Its
+vectors were computed at build time, so answering costs no model work beyond the question.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import asdict, dataclass, field
+
+from embeddings.keywords import terms
+from qa.retrieve import Candidate, Mode, Retriever
+
+MAX_QUESTION_CHARS = 1000
+DEFAULT_K = 5
+NOT_FOUND = "I found nothing in the articles that answers this."
+EMPTY_QUESTION = "Ask a question about the articles, for example: who met whom, where, and when?"
+
+
+@dataclass(frozen=True)
+class AnswerWeights:
+    """How the answer sentence and the "not found" decision are scored."""
+
+    lexical: float = 0.35  # weight of the share of question words found in the sentence
+    passage: float = 0.5  # weight of the passage's fused score
+    sentences_from: int = 3  # answer sentences are looked for in this many top passages
+    min_relevance: float = 0.3  # below this best-sentence similarity plus lexical share: not found
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A cited paragraph: where it comes from, its text, and the characters to highlight."""
+
+    article: str
+    title: str
+    paragraph: int  # 1-based, as the article shows it
+    text: str
+    score: float
+    highlight: tuple[int, int] | None = None
+    part: int = 1
+    url: str = ""
+    date: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a question gets: an answer sentence (or why there is none) and its sources."""
+
+    question: str
+    answer: str
+    found: bool
+    passages: tuple[Passage, ...] = ()
+    answer_passage: int | None = None  # index into `passages` of the answer sentence's passage
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict:
+        """The shape `qa.ask --json` prints and the API returns."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "found": self.found,
+            "notes": list(self.notes),
+            "passages": [
+                {
+                    "article": p.article,
+                    "title": p.title,
+                    "paragraph": p.paragraph,
+                    "text": p.text,
+                    "score": round(p.score, 4),
+                    "highlight": list(p.highlight) if p.highlight else None,
+                    **{k: v for k, v in asdict(p).items() if k in ("url", "date", "source") and v},
+                }
+                for p in self.passages
+            ],
+        }
+
+
+def clean_question(raw: str) -> tuple[str, tuple[str, ...]]:
+    """The question without control characters or runs of space, cut to the length limit."""
+    text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in raw)
+    text = " ".join(text.split())
+    if len(text) > MAX_QUESTION_CHARS:
+        cut = f"Your question was cut to its first {MAX_QUESTION_CHARS} characters (of {len(text)})."
+        return text[:MAX_QUESTION_CHARS], (cut,)
+    return text, ()
+
+
+def _sentence_scores(candidate: Candidate, question_terms: set[str], weights: AnswerWeights) -> list[float]:
+    paragraph = candidate.paragraph
+    scores = []
+    for (start, end), similarity in zip(paragraph.sentence_spans, candidate.sentence_similarities, strict=True):
+        overlap = len(question_terms & set(terms(paragraph.text[start:end]))) / max(len(question_terms), 1)
+        scores.append(float(similarity) + weights.lexical * overlap)
+    return scores
+
+
+def compose_reply(
+    question: str, candidates: list[Candidate], *, weights: AnswerWeights, notes: tuple[str, ...] = ()
+) -> Reply:
+    """Choose the answer sentence among `candidates` and build the reply around it."""
+    question_terms = set(terms(question))
+    passages: list[Passage] = []
+    best: tuple[float, float, int, tuple[int, int]] | None = None  # score, relevance, passage, span
+    for position, candidate in enumerate(candidates):
+        paragraph = candidate.paragraph
+        sentence_scores = _sentence_scores(candidate, question_terms, weights)
+        highlight = None
+        if sentence_scores:
+            top = max(range(len(sentence_scores)), key=sentence_scores.__getitem__)
+            highlight = paragraph.sentence_spans[top]
+            ranked = sentence_scores[top] + weights.passage * candidate.score
+            if position < weights.sentences_from and (best is None or ranked > best[0]):
+                best = (ranked, sentence_scores[top], position, highlight)
+        passages.append(
+            Passage(
+                article=paragraph.article_id,
+                title=paragraph.title,
+                paragraph=paragraph.number,
+                text=paragraph.text,
+                score=candidate.score,
+                highlight=highlight,
+                part=paragraph.part,
+                url=paragraph.url,
+                date=paragraph.date,
+                source=paragraph.source,
+            )
+        )
+    if best is None or best[1] < weights.min_relevance:
+        return Reply(question=question, answer=NOT_FOUND, found=False, passages=tuple(passages), notes=notes)
+    _, _, position, (start, end) = best
+    # The passage holding the answer keeps its own sentence highlighted, which may differ from
+    # its best-by-itself sentence only when ranks tie; show the quoted one.
+    passages[position] = Passage(**{**asdict(passages[position]), "highlight": (start, end)})
+    answer = passages[position].text[start:end]
+    return Reply(
+        question=question, answer=answer, found=True, passages=tuple(passages), answer_passage=position, notes=notes
+    )
+
+
+@dataclass
+class Answerer:
+    """The whole answering path the chat, the command line, the API and the evaluation share."""
+
+    retriever: Retriever
+    weights: AnswerWeights = field(default_factory=AnswerWeights)
+
+    def ask(self, question: str, *, k: int = DEFAULT_K, mode: Mode = "hybrid") -> Reply:
+        cleaned, notes = clean_question(question)
+        if not cleaned:
+            return Reply(question="", answer=EMPTY_QUESTION, found=False, notes=notes)
+        k = max(1, min(int(k), 50))
+        candidates = self.retriever.search(cleaned, k=k, mode=mode)
+        return compose_reply(cleaned, candidates, weights=self.weights, notes=notes)

@@ -1,0 +1,137 @@
+"""The incremental build: reuse by content hash, edits, deletions, the manifest's guard."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from embeddings.build import build_index
+from embeddings.encoder import Encoder
+from embeddings.index import BuildInProgress, IndexProblem, build_lock, current_generation, open_index
+from qa.retrieve import Retriever
+from tests.conftest import SEED_FILE
+
+SECOND_ARTICLE = """Harbour bridge reopens after repairs
+
+The harbour bridge reopened to traffic on Tuesday after eight months of repairs to its steel cables.
+
+Engineers replaced 140 corroded cable strands and repainted the main span.
+
+The ferry service that replaced the crossing will end on Friday.
+"""
+
+
+def quiet_build(articles: Path, index: Path, encoder: Encoder, **options):
+    return build_index(articles, index, encoder=encoder, progress=False, log=lambda line: None, **options)
+
+
+def test_unchanged_articles_embed_nothing_and_write_nothing(articles_dir: Path, tmp_path: Path, encoder: Encoder):
+    index = tmp_path / "index"
+    first = quiet_build(articles_dir, index, encoder)
+    assert (first.articles, first.paragraphs, first.embedded_paragraphs) == (1, 8, 8)
+    generation = current_generation(index)
+    second = quiet_build(articles_dir, index, encoder)
+    assert second.up_to_date and second.embedded_paragraphs == 0 and second.embedded_sentences == 0
+    assert current_generation(index) == generation
+
+
+def test_editing_one_article_re_embeds_only_its_changed_paragraphs(
+    articles_dir: Path, tmp_path: Path, encoder: Encoder
+):
+    index = tmp_path / "index"
+    (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
+    assert quiet_build(articles_dir, index, encoder).paragraphs == 11
+    edited = SECOND_ARTICLE.replace("140 corroded", "160 rusted")
+    (articles_dir / "bridge.txt").write_text(edited, encoding="utf-8")
+    report = quiet_build(articles_dir, index, encoder)
+    assert report.embedded_paragraphs == 1 and report.embedded_sentences == 1
+    assert report.paragraphs == 11
+    [hit] = Retriever(index, encoder=encoder).search("How many cable strands were replaced?", k=1)
+    assert "160 rusted" in hit.paragraph.text
+
+
+def test_deleted_article_leaves_search_results(articles_dir: Path, tmp_path: Path, encoder: Encoder):
+    index = tmp_path / "index"
+    (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
+    quiet_build(articles_dir, index, encoder)
+    retriever = Retriever(index, encoder=encoder)
+    assert retriever.search("ferry service crossing", k=1)[0].paragraph.article_id == "bridge.txt"
+    (articles_dir / "bridge.txt").unlink()
+    report = quiet_build(articles_dir, index, encoder)
+    assert report.articles == 1 and report.embedded_paragraphs == 0
+    hits = retriever.search("ferry service crossing", k=20)  # the same retriever sees the new index
+    assert hits and all(hit.paragraph.article_id != "bridge.txt" for hit in hits)
+
+
+def test_manifest_guards_against_another_model(articles_dir: Path, tmp_path: Path, encoder: Encoder):
+    index = tmp_path / "index"
+    quiet_build(articles_dir, index, encoder)
+    manifest_file = current_generation(index) / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    manifest["model"] = "some-other-model"
+    manifest_file.write_text(json.dumps(manifest))
+    with pytest.raises(
+        IndexProblem, match=r"built with model 'some-other-model'.*python -m embeddings.build --index .* --full"
+    ):
+        open_index(index, model=encoder.model_name)
+    # A rebuild notices, says so, and embeds everything again with the right model.
+    messages: list[str] = []
+    report = build_index(articles_dir, index, encoder=encoder, progress=False, log=messages.append)
+    assert report.embedded_paragraphs == 8
+    assert any("not reusing the previous index" in m for m in messages)
+    assert open_index(index, model=encoder.model_name).manifest.model == encoder.model_name
+
+
+def test_manifest_describes_the_build(seed_index: Path, encoder: Encoder):
+    manifest = open_index(seed_index).manifest
+    assert manifest.model == "all-MiniLM-L6-v2" and manifest.dimension == 384 and manifest.normalised
+    assert (manifest.articles, manifest.paragraphs) == (1, 8)
+    assert manifest.vector_index == "flat"
+    assert Path(manifest.model_path).is_dir()
+
+
+def test_duplicate_paragraphs_are_indexed_once(articles_dir: Path, tmp_path: Path, encoder: Encoder):
+    seed = SEED_FILE.read_text(encoding="utf-8")
+    copy = seed.replace("Xi, Putin show united front amid tensions with West", "Reprint: Xi and Putin")
+    (articles_dir / "reprint.txt").write_text(copy, encoding="utf-8")
+    report = quiet_build(articles_dir, tmp_path / "index", encoder)
+    assert report.articles == 1  # every paragraph of the reprint was already indexed
+    assert report.paragraphs == 8 and report.duplicate_paragraphs == 8
+
+
+def test_a_second_build_on_the_same_index_stops_with_a_clear_message(
+    articles_dir: Path, tmp_path: Path, encoder: Encoder
+):
+    index = tmp_path / "index"
+    with build_lock(index), pytest.raises(BuildInProgress, match="another build is updating"):
+        quiet_build(articles_dir, index, encoder)
+
+
+def test_full_rebuild_embeds_everything_again(articles_dir: Path, tmp_path: Path, encoder: Encoder):
+    index = tmp_path / "index"
+    quiet_build(articles_dir, index, encoder)
+    report = quiet_build(articles_dir, index, encoder, full=True)
+    assert report.embedded_paragraphs == 8 and not report.up_to_date
+    assert len(list(index.glob("gen-*"))) == 2  # the live one and the one before it
+
+
+def test_an_empty_folder_builds_an_empty_index_that_answers_nothing(tmp_path: Path, encoder: Encoder):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    report = quiet_build(empty, tmp_path / "index", encoder)
+    assert report.paragraphs == 0
+    assert Retriever(tmp_path / "index", encoder=encoder).search("anything", k=3) == []
+
+
+def test_removing_every_article_then_adding_back(articles_dir: Path, tmp_path: Path, encoder: Encoder):
+    index = tmp_path / "index"
+    quiet_build(articles_dir, index, encoder)
+    held = tmp_path / "held.txt"
+    shutil.move(articles_dir / SEED_FILE.name, held)
+    assert quiet_build(articles_dir, index, encoder).paragraphs == 0
+    shutil.move(held, articles_dir / SEED_FILE.name)
+    report = quiet_build(articles_dir, index, encoder)
+    assert report.paragraphs == 8

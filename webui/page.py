@@ -1,0 +1,110 @@
+"""The Gradio chat page: layout and event wiring only; answering lives in `qa`."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no phoning home
+
+import gradio as gr
+
+from qa.answer import DEFAULT_K, Answerer
+from webui.render import reply_markdown, sources_html
+
+EXAMPLES = (
+    "What did Putin call his country's ties with China?",
+    "Where did Xi and Putin meet?",
+    "Which alliance worried both leaders?",
+)
+
+CSS = """
+.sources { display: flex; flex-direction: column; gap: 0.75rem; }
+.source-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6rem 0.8rem; }
+.source-card header { font-weight: 700; display: flex; gap: 0.4rem; flex-wrap: wrap; align-items: baseline; }
+.source-paragraph, .source-meta { color: var(--body-text-color-subdued); font-weight: 400; }
+.source-score { margin-left: auto; color: var(--body-text-color-subdued); font-weight: 400; font-size: 0.85em; }
+.source-card p { margin: 0.4rem 0 0; line-height: 1.5; }
+.source-card mark { background: #fde68a; color: inherit; padding: 0 0.1em; border-radius: 2px; }
+.sources-empty { color: var(--body-text-color-subdued); }
+"""
+
+
+def theme() -> gr.themes.Base:
+    """Local fonts only: Gradio's bundled semibold face is broken, and nothing loads from the web."""
+    return gr.themes.Default(
+        font=[gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"],
+        font_mono=["ui-monospace", "Consolas", "monospace"],
+    )
+
+
+def build_page(answerer: Answerer, *, title: str = "Ask the articles") -> gr.Blocks:
+    """The chat page for `answerer`: chat box, examples, a top-k control and the sources panel."""
+
+    def respond(message: str, history: list[dict], k: float):
+        history = list(history or [])
+        reply = answerer.ask(message or "", k=int(k))
+        if reply.question:
+            history.append({"role": "user", "content": reply.question})
+        history.append({"role": "assistant", "content": reply_markdown(reply)})
+        return history, sources_html(reply), ""
+
+    def clear():
+        return [], sources_html(None), ""
+
+    with gr.Blocks(title=title) as page:
+        gr.Markdown(f"## {title}\nAnswers quote the articles, with every passage cited to its article and paragraph.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(label="Chat", height=480, elem_id="chat", feedback_options=None)
+                with gr.Row():
+                    question = gr.Textbox(
+                        placeholder="Ask a question about the articles…",
+                        show_label=False,
+                        scale=5,
+                        elem_id="question",
+                        autofocus=True,
+                        max_length=2000,
+                        submit_btn=False,
+                    )
+                    send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
+                with gr.Row():
+                    top_k = gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Passages to cite", elem_id="top-k")
+                    new_chat = gr.Button("New chat", variant="secondary", elem_id="new-chat")
+                gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[question], label="Try")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(sources_html(None), elem_id="sources")
+        outputs = [chatbot, sources, question]
+        question.submit(respond, inputs=[question, chatbot, top_k], outputs=outputs, api_visibility="private")
+        send.click(respond, inputs=[question, chatbot, top_k], outputs=outputs, api_visibility="private")
+        new_chat.click(clear, outputs=outputs, api_visibility="private")
+
+        def ask(question: str, k: int = DEFAULT_K) -> dict:
+            """Answer one question: the answer sentence and the cited passages, as JSON."""
+            return answerer.ask(question, k=k).to_json()
+
+        gr.api(ask, api_name="ask")
+    return page
+
+
+def launch_page(page: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> str:
+    """Serve `page` with this product's settings; returns the local URL when not blocking.
+
+    Concurrency: up to 4 questions are answered at once (the model and FAISS release the GIL,
+    and the machine has few cores); up to 64 more wait in the queue, after which a visitor is
+    told the server is busy instead of waiting without end.
+    """
+    page.queue(default_concurrency_limit=4, max_size=64)
+    _, local_url, _ = page.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        run_history=False,  # questions are private: no run history page, nothing kept per browser
+        footer_links=["api"],
+        show_error=False,
+        quiet=not block,
+        prevent_thread_lock=not block,
+        theme=theme(),
+        css=CSS,
+    )
+    return local_url
