@@ -24,7 +24,10 @@ CSS = """
 .source-paragraph, .source-meta { color: var(--body-text-color-subdued); font-weight: 400; }
 .source-score { margin-left: auto; color: var(--body-text-color-subdued); font-weight: 400; font-size: 0.85em; }
 .source-card p { margin: 0.4rem 0 0; line-height: 1.5; }
-.source-card mark { background: #fde68a; color: inherit; padding: 0 0.1em; border-radius: 2px; }
+.source-card mark { color: inherit; padding: 0 0.1em; border-radius: 2px; }
+.source-card mark.answer { background: #fde68a; }
+.source-card mark.match { background: #fef3c7; }
+.answer-card { border-color: #f59e0b; border-width: 2px; }
 .sources-empty { color: var(--body-text-color-subdued); }
 """
 

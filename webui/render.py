@@ -36,16 +36,17 @@ def reply_markdown(reply: Reply) -> str:
     if reply.passages:
         lines.append("\n**Sources**" if reply.found else "\n**Closest passages**")
         for number, passage in enumerate(reply.passages, start=1):
-            lines.append(f"{number}\\. {escape_markdown(citation_label(passage))}")
+            lines.append(f"\\[{number}\\] {escape_markdown(citation_label(passage))}  ")
     return "\n".join(lines)
 
 
-def _highlighted(passage: Passage) -> str:
+def _highlighted(passage: Passage, css_class: str) -> str:
     if passage.highlight is None:
         return escape_html(passage.text)
     start, end = passage.highlight
     text = passage.text
-    return f"{escape_html(text[:start])}<mark>{escape_html(text[start:end])}</mark>{escape_html(text[end:])}"
+    marked = f'<mark class="{css_class}">{escape_html(text[start:end])}</mark>'
+    return f"{escape_html(text[:start])}{marked}{escape_html(text[end:])}"
 
 
 def sources_html(reply: Reply | None) -> str:
@@ -55,13 +56,14 @@ def sources_html(reply: Reply | None) -> str:
     cards = []
     for number, passage in enumerate(reply.passages, start=1):
         meta = " · ".join(escape_html(v) for v in (passage.source, passage.date) if v)
+        is_answer = number - 1 == reply.answer_passage
         cards.append(
-            f'<article class="source-card" id="source-{number}">'
+            f'<article class="source-card{" answer-card" if is_answer else ""}" id="source-{number}">'
             f'<header><span class="source-number">[{number}]</span> '
             f'<span class="source-title">{escape_html(passage.title)}</span> '
             f'<span class="source-paragraph">paragraph {passage.paragraph}</span>'
             f'<span class="source-score" title="relevance score">{passage.score:.2f}</span></header>'
             + (f'<div class="source-meta">{meta}</div>' if meta else "")
-            + f"<p>{_highlighted(passage)}</p></article>"
+            + f"<p>{_highlighted(passage, 'answer' if is_answer else 'match')}</p></article>"
         )
     return '<div class="sources">' + "".join(cards) + "</div>"

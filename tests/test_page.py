@@ -1,0 +1,82 @@
+"""The running chat server, through its API and in a real browser."""
+
+from __future__ import annotations
+
+from urllib.error import HTTPError
+from urllib.parse import urlparse
+from urllib.request import urlopen
+
+import pytest
+
+from tests.conftest import ARTIFACTS
+
+QUESTION = "What did Putin call his country's ties with China?"
+
+
+def test_gradio_client_gets_the_cited_reply(chat_url: str):
+    from gradio_client import Client
+
+    client = Client(chat_url, verbose=False)
+    reply = client.predict(QUESTION, 3, api_name="/ask")
+    assert reply["found"] and "“unprecedented” ties" in reply["answer"]
+    assert [p["paragraph"] for p in reply["passages"]][:1] == [2]
+    assert reply["passages"][0]["title"] == "Xi, Putin show united front amid tensions with West"
+
+
+def test_run_history_page_is_off(chat_url: str):
+    with pytest.raises(HTTPError) as error:
+        urlopen(chat_url.rstrip("/") + "/gradio_api/runs", timeout=10)
+    assert error.value.code == 404
+
+
+def ask_in_browser(page, url: str, question: str) -> None:
+    page.goto(url)
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.locator("#sources .source-card").first.wait_for(timeout=30_000)
+
+
+@pytest.mark.browser
+def test_browser_asks_and_sees_citations_and_the_highlighted_sentence(browser, chat_url: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    ask_in_browser(page, chat_url, QUESTION)
+    answer = page.locator("#chat .message.bot").last
+    answer.wait_for()
+    assert "“unprecedented” ties" in answer.inner_text()
+    assert "Xi, Putin show united front amid tensions with West — paragraph 2" in answer.inner_text()
+    first_card = page.locator("#sources .source-card").first
+    assert "paragraph 2" in first_card.inner_text()
+    assert "“unprecedented” ties with China" in first_card.locator("mark").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+    hosts = {urlparse(u).hostname for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
+    assert hosts == {"127.0.0.1"}, f"the page reached beyond this machine: {hosts}"
+    context.close()
+
+
+@pytest.mark.browser
+def test_one_user_cannot_see_another_users_questions(browser, chat_url: str):
+    secret = "Where did Xi and Putin meet for their private talks?"
+    alice = browser.new_context()
+    alice_page = alice.new_page()
+    ask_in_browser(alice_page, chat_url, secret)
+    assert secret in alice_page.locator("#chat").inner_text()
+    # Nothing of the question is kept in Alice's browser storage for a history page.
+    stored = alice_page.evaluate("() => JSON.stringify(Object.assign({}, localStorage, sessionStorage))")
+    assert "private talks" not in stored
+
+    bob = browser.new_context()
+    bob_page = bob.new_page()
+    bob_page.goto(chat_url)
+    bob_page.locator("#question textarea").wait_for()
+    assert "private talks" not in bob_page.content()
+    assert bob_page.get_by_role("link", name="Runs").count() == 0
+    response = bob_page.goto(chat_url.rstrip("/") + "/gradio_api/runs")
+    assert response.status == 404
+    assert "private talks" not in bob_page.content()
+    alice.close()
+    bob.close()
