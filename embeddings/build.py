@@ -28,14 +28,14 @@ from embeddings.index import (
     open_index,
     publish,
 )
-from embeddings.keywords import KeywordIndex
+from embeddings.keywords import KeywordIndex, terms
 from embeddings.paragraphs import Paragraph, sentence_spans, split_article, text_hash
-from embeddings.store import ParagraphStore
+from embeddings.store import ParagraphRow, ParagraphStore
 from embeddings.vector_index import create_vector_index
 
 DEFAULT_ARTICLES = Path("seeds")
 DEFAULT_INDEX = Path("index")
-EMBED_CHUNK = 1024
+EMBED_CHUNK = 256  # small enough for a lively progress bar, large enough to batch well
 
 
 @dataclass
@@ -108,10 +108,10 @@ class _VectorCache:
             log(f"not reusing the previous index: {problem}")
             return
         try:
-            for row, digest in index.store.hashes():
+            for row, digest, first_sentence, sentences in index.store.vector_keys():
                 self.paragraphs[digest] = index.paragraph_vectors[row]
-            for row, text, start, end in index.store.sentence_hash_rows():
-                self.sentences[text_hash(text[start:end])] = index.sentence_vectors[row]
+                for offset, sentence in enumerate(sentences):
+                    self.sentences[text_hash(sentence)] = index.sentence_vectors[first_sentence + offset]
             self.signature = [(e.article.id, e.article.content_hash) for e in index.store.articles()]
             self.settings = index.manifest.settings
         finally:
@@ -215,32 +215,26 @@ def _write_generation(
 ) -> None:
     store = ParagraphStore(folder / "store.sqlite", create=True)
     paragraph_matrix = np.zeros((len(plan.paragraphs), dimension), dtype=np.float32)
-    sentence_rows: list[tuple[int, int, int, int]] = []
+    sentence_owner: list[int] = []
     sentence_matrix_rows: list[np.ndarray] = []
-    paragraph_rows = []
+    paragraph_rows: list[ParagraphRow] = []
     for article_row, (article, first, count) in enumerate(plan.articles):
         store.write_article(article_row, article, first, count)
         for row in range(first, first + count):
             paragraph = plan.paragraphs[row]
             paragraph_matrix[row] = paragraph_vectors[paragraph.hash]
-            first_sentence = len(sentence_rows)
-            for start, end in plan.spans[row]:
-                sentence_rows.append((len(sentence_rows), row, start, end))
-                sentence_matrix_rows.append(sentence_vectors[text_hash(paragraph.text[start:end])])
+            spans = plan.spans[row]
             paragraph_rows.append(
-                (
-                    row,
-                    article_row,
-                    paragraph.number,
-                    paragraph.part,
-                    paragraph.text,
-                    paragraph.hash,
-                    first_sentence,
-                    len(sentence_rows) - first_sentence,
+                ParagraphRow(
+                    row=row, article_row=article_row, number=paragraph.number, part=paragraph.part,
+                    text=paragraph.text, hash=paragraph.hash, first_sentence=len(sentence_owner), spans=spans,
+                    sentence_terms=[terms(paragraph.text[start:end]) for start, end in spans],
                 )
-            )
+            )  # fmt: skip
+            for start, end in spans:
+                sentence_owner.append(row)
+                sentence_matrix_rows.append(sentence_vectors[text_hash(paragraph.text[start:end])])
     store.write_paragraphs(paragraph_rows)
-    store.write_sentences(sentence_rows)
     store.commit()
     store.close()
     sentence_matrix = (
@@ -250,7 +244,7 @@ def _write_generation(
     )
     np.save(folder / "paragraphs.npy", paragraph_matrix)
     np.save(folder / "sentences.npy", sentence_matrix)
-    np.save(folder / "sentence_owner.npy", np.array([r[1] for r in sentence_rows], dtype=np.int32))
+    np.save(folder / "sentence_owner.npy", np.array(sentence_owner, dtype=np.int32))
     for name, matrix in (("paragraphs", paragraph_matrix), ("sentences", sentence_matrix)):
         index = create_vector_index(vector_index, dimension, size=len(matrix))
         index.build(matrix)
@@ -258,7 +252,7 @@ def _write_generation(
         if name == "paragraphs":
             report.vector_index = index.kind
     KeywordIndex.build([p.text for p in plan.paragraphs]).save(folder / "keywords")
-    report.articles, report.paragraphs, report.sentences = len(plan.articles), len(plan.paragraphs), len(sentence_rows)
+    report.articles, report.paragraphs, report.sentences = len(plan.articles), len(plan.paragraphs), len(sentence_owner)
 
 
 def main(argv: list[str] | None = None) -> int:

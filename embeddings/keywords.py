@@ -50,6 +50,24 @@ class KeywordIndex:
             return np.zeros(self.size, dtype=np.float32)
         return self.model.get_scores(query)
 
+    def term_weights(self, query_terms: list[str]) -> dict[str, float]:
+        """IDF of each distinct query term in the indexed paragraphs (rarer words weigh more)."""
+        if not hasattr(self.model, "scores"):
+            return dict.fromkeys(query_terms, 1.0)
+        if not hasattr(self, "_document_frequency"):
+            self._document_frequency = np.diff(np.asarray(self.model.scores["indptr"]))
+        vocabulary, size = self.model.vocab_dict, self.size
+        weights = {}
+        for term in dict.fromkeys(query_terms):
+            token = vocabulary.get(term)
+            frequency = (
+                int(self._document_frequency[token])
+                if token is not None and token < len(self._document_frequency)
+                else 0
+            )
+            weights[term] = float(np.log(1 + (size - frequency + 0.5) / (frequency + 0.5)))
+        return weights
+
     @property
     def size(self) -> int:
         return int(self.model.scores["num_docs"]) if hasattr(self.model, "scores") else 0

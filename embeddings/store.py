@@ -1,13 +1,17 @@
 """The paragraph store: article metadata, paragraph text and sentence spans in SQLite.
 
 Row ids are positions: paragraph `i` is row `i` of the paragraph vectors and id `i` in the
-vector and keyword indexes; sentence `j` is row `j` of the sentence vectors. Paragraphs of an
-article, and sentences of a paragraph, are stored contiguously so neighbours are a range.
+vector and keyword indexes. A paragraph's sentences are rows `first_sentence ...` of the
+sentence vectors, in order, with their character spans and keyword terms kept beside the
+paragraph's text, so one query fetches everything ranking and answering need. An article's
+paragraphs are contiguous rows.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +27,7 @@ CREATE TABLE articles (
 CREATE TABLE paragraphs (
     row INTEGER PRIMARY KEY, article_row INTEGER NOT NULL, number INTEGER NOT NULL,
     part INTEGER NOT NULL, text TEXT NOT NULL, hash TEXT NOT NULL,
-    first_sentence INTEGER NOT NULL, sentence_count INTEGER NOT NULL
-);
-CREATE TABLE sentences (
-    row INTEGER PRIMARY KEY, paragraph_row INTEGER NOT NULL,
-    start INTEGER NOT NULL, end INTEGER NOT NULL
+    first_sentence INTEGER NOT NULL, spans TEXT NOT NULL, sentence_terms TEXT NOT NULL
 );
 """
 
@@ -43,11 +43,31 @@ class StoredParagraph:
     part: int
     text: str
     hash: str
-    sentence_rows: range
+    first_sentence: int
     sentence_spans: tuple[tuple[int, int], ...]
+    sentence_terms: tuple[frozenset[str], ...]  # keyword terms of each sentence
     url: str = ""
     date: str = ""
     source: str = ""
+
+    @property
+    def sentence_rows(self) -> range:
+        return range(self.first_sentence, self.first_sentence + len(self.sentence_spans))
+
+
+@dataclass(frozen=True)
+class ParagraphRow:
+    """One paragraph as the build writes it."""
+
+    row: int
+    article_row: int
+    number: int
+    part: int
+    text: str
+    hash: str
+    first_sentence: int
+    spans: list[tuple[int, int]]
+    sentence_terms: list[list[str]]
 
 
 @dataclass(frozen=True)
@@ -60,15 +80,16 @@ class ArticleEntry:
 
 
 class ParagraphStore:
-    """Read and write access to one store file."""
+    """Read (shared by threads) or write access to one store file."""
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
         if create:
             path.unlink(missing_ok=True)
         elif not path.exists():
             raise FileNotFoundError(path)
-        uri = path.as_uri() + ("" if create else "?mode=ro")
+        uri = path.resolve().as_uri() + ("" if create else "?mode=ro")
         self.connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
         if create:
             self.connection.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
 
@@ -79,114 +100,88 @@ class ParagraphStore:
         self.connection.execute(
             "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
-                row,
-                article.id,
-                article.title,
-                article.path,
-                article.url,
-                article.date,
-                article.author,
-                article.source,
-                article.content_hash,
-                first_paragraph,
-                paragraph_count,
+                row, article.id, article.title, article.path, article.url, article.date, article.author,
+                article.source, article.content_hash, first_paragraph, paragraph_count,
+            ),
+        )  # fmt: skip
+
+    def write_paragraphs(self, rows: Iterable[ParagraphRow]) -> None:
+        self.connection.executemany(
+            "INSERT INTO paragraphs VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                (
+                    p.row,
+                    p.article_row,
+                    p.number,
+                    p.part,
+                    p.text,
+                    p.hash,
+                    p.first_sentence,
+                    json.dumps(p.spans),
+                    "\n".join(" ".join(t) for t in p.sentence_terms),
+                )
+                for p in rows
             ),
         )
 
-    def write_paragraphs(self, rows: Iterable[tuple[int, int, int, int, str, str, int, int]]) -> None:
-        self.connection.executemany("INSERT INTO paragraphs VALUES (?,?,?,?,?,?,?,?)", rows)
-
-    def write_sentences(self, rows: Iterable[tuple[int, int, int, int]]) -> None:
-        self.connection.executemany("INSERT INTO sentences VALUES (?,?,?,?)", rows)
-
     def commit(self) -> None:
         self.connection.commit()
-
-    _PARAGRAPH_QUERY = (
-        "SELECT p.row, a.id, a.title, p.number, p.part, p.text, p.hash, p.first_sentence,"
-        " p.sentence_count, a.url, a.date, a.source FROM paragraphs p"
-        " JOIN articles a ON a.row = p.article_row"
-    )
 
     def paragraphs(self, rows: Iterable[int]) -> list[StoredParagraph]:
         """The paragraphs at `rows`, in that order."""
         wanted = [int(r) for r in rows]
         if not wanted:
             return []
-        marks = ",".join("?" * len(wanted))
-        found = {r[0]: r for r in self.connection.execute(f"{self._PARAGRAPH_QUERY} WHERE p.row IN ({marks})", wanted)}
-        spans = self._sentence_spans([found[r] for r in wanted if r in found])
-        return [self._paragraph(found[r], spans) for r in wanted if r in found]
+        with self._lock:
+            found = {
+                r[0]: r
+                for r in self.connection.execute(
+                    "SELECT p.row, a.id, a.title, p.number, p.part, p.text, p.hash, p.first_sentence, p.spans,"
+                    " p.sentence_terms, a.url, a.date, a.source"
+                    " FROM paragraphs p JOIN articles a ON a.row = p.article_row"
+                    f" WHERE p.row IN ({','.join('?' * len(wanted))})",
+                    wanted,
+                )
+            }
+        return [
+            StoredParagraph(
+                row=r[0],
+                article_id=r[1],
+                title=r[2],
+                number=r[3],
+                part=r[4],
+                text=r[5],
+                hash=r[6],
+                first_sentence=r[7],
+                sentence_spans=tuple(tuple(s) for s in json.loads(r[8])),
+                sentence_terms=tuple(frozenset(line.split()) for line in r[9].split("\n")),
+                url=r[10] or "",
+                date=r[11] or "",
+                source=r[12] or "",
+            )
+            for r in (found[w] for w in wanted if w in found)
+        ]
 
-    def _sentence_spans(self, paragraph_rows: list[tuple]) -> dict[int, tuple[int, int]]:
-        ranges = [(r[7], r[7] + r[8]) for r in paragraph_rows]
-        spans: dict[int, tuple[int, int]] = {}
-        for low, high in ranges:
-            for row, start, end in self.connection.execute(
-                "SELECT row, start, end FROM sentences WHERE row >= ? AND row < ?", (low, high)
-            ):
-                spans[row] = (start, end)
-        return spans
-
-    @staticmethod
-    def _paragraph(row: tuple, spans: dict[int, tuple[int, int]]) -> StoredParagraph:
-        sentence_rows = range(row[7], row[7] + row[8])
-        return StoredParagraph(
-            row=row[0],
-            article_id=row[1],
-            title=row[2],
-            number=row[3],
-            part=row[4],
-            text=row[5],
-            hash=row[6],
-            sentence_rows=sentence_rows,
-            sentence_spans=tuple(spans[s] for s in sentence_rows),
-            url=row[9] or "",
-            date=row[10] or "",
-            source=row[11] or "",
-        )
-
-    def hashes(self) -> Iterator[tuple[int, str]]:
-        """(row, hash) of every paragraph: the embedding cache's keys."""
-        yield from self.connection.execute("SELECT row, hash FROM paragraphs")
-
-    def sentence_hash_rows(self) -> Iterator[tuple[int, str, int, int]]:
-        """(sentence row, paragraph text, start, end) for every sentence, to key its vector."""
-        yield from self.connection.execute(
-            "SELECT s.row, p.text, s.start, s.end FROM sentences s JOIN paragraphs p ON p.row = s.paragraph_row"
-        )
+    def vector_keys(self) -> Iterator[tuple[int, str, int, list[str]]]:
+        """(row, hash, first sentence row, sentence texts) of every paragraph: the vector cache's keys."""
+        with self._lock:
+            rows = self.connection.execute("SELECT row, hash, first_sentence, spans, text FROM paragraphs").fetchall()
+        for row, digest, first_sentence, spans, text in rows:
+            yield row, digest, first_sentence, [text[s:e] for s, e in json.loads(spans)]
 
     def articles(self) -> Iterator[ArticleEntry]:
         """Every article with its paragraph rows, in store order."""
-        cursor = self.connection.execute(
-            "SELECT row, id, title, path, url, date, author, source, content_hash, first_paragraph,"
-            " paragraph_count FROM articles ORDER BY row"
-        )
-        for row in cursor:
+        with self._lock:
+            rows = self.connection.execute(
+                "SELECT row, id, title, path, url, date, author, source, content_hash, first_paragraph,"
+                " paragraph_count FROM articles ORDER BY row"
+            ).fetchall()
+        for row in rows:
             yield ArticleEntry(
                 row=row[0],
                 article=Article(
-                    id=row[1],
-                    title=row[2],
-                    paragraphs=(),
-                    path=row[3],
-                    url=row[4] or "",
-                    date=row[5] or "",
-                    author=row[6] or "",
-                    source=row[7] or "",
-                    content_hash=row[8],
+                    id=row[1], title=row[2], paragraphs=(), path=row[3], url=row[4] or "",
+                    date=row[5] or "", author=row[6] or "", source=row[7] or "", content_hash=row[8],
                 ),
                 paragraph_rows=range(row[9], row[9] + row[10]),
-            )
-
-    def article_paragraph_texts(self, article_row: int) -> list[tuple[int, int, str]]:
-        """(number, part, text) of an article's stored paragraphs, in order."""
-        return list(
-            self.connection.execute(
-                "SELECT number, part, text FROM paragraphs WHERE article_row = ? ORDER BY row", (article_row,)
-            )
-        )
-
-    def count(self, table: str) -> int:
-        assert table in {"articles", "paragraphs", "sentences"}
-        return int(self.connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+            )  # fmt: skip

@@ -23,7 +23,9 @@ class VectorIndex(Protocol):
     def build(self, vectors: np.ndarray) -> None: ...
     def add(self, vectors: np.ndarray, ids: np.ndarray) -> None: ...
     def remove(self, ids: np.ndarray) -> None: ...
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def search(
+        self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]: ...
     def save(self, path: Path) -> None: ...
     def __len__(self) -> int: ...
 
@@ -48,12 +50,25 @@ class FaissIndex:
     def remove(self, ids: np.ndarray) -> None:
         self.index.remove_ids(ids.astype(np.int64))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top `k` (scores, ids) per query; ids -1 pad missing hits. `allowed`: mask over ids."""
         k = min(k, len(self))
         if k <= 0:
             empty = np.zeros((len(queries), 0))
             return empty.astype(np.float32), empty.astype(np.int64)
-        return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if allowed is None:
+            return self.index.search(queries, k)
+        bitmap = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
+        params = (
+            faiss.SearchParametersHNSW(sel=selector) if self.kind == "hnsw" else faiss.SearchParameters(sel=selector)
+        )
+        if self.kind == "hnsw":
+            params.efSearch = max(128, k)
+        return self.index.search(queries, k, params=params)
 
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))

@@ -1,8 +1,9 @@
 """Ranked passages into a reply: the one sentence that best answers, or an honest "not found".
 
 The answer sentence is chosen among the sentences of the top passages by its similarity to the
-question, the share of the question's words it contains, and its passage's rank score. Its
-vectors were computed at build time, so answering costs no model work beyond the question.
+question, the (IDF-weighted) share of the question's words it contains, and its passage's rank
+score. Sentence vectors were computed at build time, so answering costs no model work beyond
+encoding the question.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import asdict, dataclass, field
 
-from embeddings.keywords import terms
+import numpy as np
+
 from qa.retrieve import Candidate, Mode, Retriever
 
 MAX_QUESTION_CHARS = 1000
@@ -88,25 +90,15 @@ def clean_question(raw: str) -> tuple[str, tuple[str, ...]]:
     return text, ()
 
 
-def _sentence_scores(candidate: Candidate, question_terms: set[str], weights: AnswerWeights) -> list[float]:
-    paragraph = candidate.paragraph
-    scores = []
-    for (start, end), similarity in zip(paragraph.sentence_spans, candidate.sentence_similarities, strict=True):
-        overlap = len(question_terms & set(terms(paragraph.text[start:end]))) / max(len(question_terms), 1)
-        scores.append(float(similarity) + weights.lexical * overlap)
-    return scores
-
-
 def compose_reply(
     question: str, candidates: list[Candidate], *, weights: AnswerWeights, notes: tuple[str, ...] = ()
 ) -> Reply:
     """Choose the answer sentence among `candidates` and build the reply around it."""
-    question_terms = set(terms(question))
     passages: list[Passage] = []
     best: tuple[float, float, int, tuple[int, int]] | None = None  # score, relevance, passage, span
     for position, candidate in enumerate(candidates):
         paragraph = candidate.paragraph
-        sentence_scores = _sentence_scores(candidate, question_terms, weights)
+        sentence_scores = list(candidate.sentence_similarity + weights.lexical * candidate.sentence_coverage)
         highlight = None
         if sentence_scores:
             top = max(range(len(sentence_scores)), key=sentence_scores.__getitem__)
@@ -147,10 +139,20 @@ class Answerer:
     retriever: Retriever
     weights: AnswerWeights = field(default_factory=AnswerWeights)
 
-    def ask(self, question: str, *, k: int = DEFAULT_K, mode: Mode = "hybrid") -> Reply:
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int = DEFAULT_K,
+        mode: Mode = "hybrid",
+        question_vector: np.ndarray | None = None,
+        allowed: np.ndarray | None = None,
+    ) -> Reply:
+        """Answer one question. `question_vector` lets a batch job encode many questions at once;
+        `allowed` (a mask over paragraph rows) restricts the search to some articles."""
         cleaned, notes = clean_question(question)
         if not cleaned:
             return Reply(question="", answer=EMPTY_QUESTION, found=False, notes=notes)
         k = max(1, min(int(k), 50))
-        candidates = self.retriever.search(cleaned, k=k, mode=mode)
+        candidates = self.retriever.search(cleaned, k=k, mode=mode, question_vector=question_vector, allowed=allowed)
         return compose_reply(cleaned, candidates, weights=self.weights, notes=notes)

@@ -1,17 +1,21 @@
 """Question in, ranked passages out: dense and keyword search fused into one ranking.
 
-Candidates come from three searches (paragraph vectors, sentence vectors, BM25); each candidate
-is then scored exactly on three features and ranked by their weighted sum:
-- paragraph similarity: cosine of the question and the whole paragraph;
-- best-sentence similarity: the highest cosine of the question and one of its sentences,
-  since a question usually targets one sentence;
-- keyword score: BM25, divided by the best BM25 score for this question.
+Candidates are the union of three searches (paragraph vectors, sentence vectors, BM25). Each
+candidate is then described by a handful of features, each about 0..1:
+- `paragraph`: cosine of the question and the whole paragraph;
+- `sentence`: the best cosine of the question and one of the paragraph's sentences, since a
+  question usually targets one sentence;
+- `keyword`: BM25, divided by the best BM25 score for this question;
+- `coverage`: the share of the question's words (weighted by rarity, IDF) in the paragraph;
+- `sentence_coverage`: the same share in the paragraph's best-covered sentence.
+The hybrid score is their weighted sum; the weights were fitted on half of the SQuAD dev articles
+(see docs/benchmarks.md). "dense" and "bm25" modes rank by one feature alone, for comparison.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields, replace
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +23,7 @@ import numpy as np
 
 from embeddings.encoder import Encoder
 from embeddings.index import CURRENT, Index, open_index
+from embeddings.keywords import terms
 from embeddings.store import StoredParagraph
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -27,42 +32,36 @@ MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """Weights of the three features in the hybrid score."""
+    """Weights of the features in the hybrid score (names as in the module docstring)."""
 
     paragraph: float = 0.45
     sentence: float = 0.55
     keyword: float = 0.35
+    coverage: float = 0.0
+    sentence_coverage: float = 0.0
+
+    def vector(self) -> np.ndarray:
+        return np.array(astuple(self), dtype=np.float32)
+
+
+FEATURES = tuple(f.name for f in fields(FusionWeights))
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A retrieved paragraph with its features and fused score."""
+    """A retrieved paragraph, its features, its fused score and its sentences' own scores."""
 
     paragraph: StoredParagraph
     score: float
-    paragraph_similarity: float
-    sentence_similarities: np.ndarray  # one per sentence of the paragraph, in order
-    keyword_score: float
+    features: np.ndarray  # in FEATURES order
+    sentence_similarity: np.ndarray  # cosine with the question, one per sentence
+    sentence_coverage: np.ndarray  # share of the question's weighted words, one per sentence
 
 
-def fused_scores(
-    paragraph_similarity: np.ndarray,
-    sentence_similarity: np.ndarray,
-    keyword_score: np.ndarray,
-    *,
-    weights: FusionWeights,
-    mode: Mode,
-) -> np.ndarray:
-    """The ranking score of each candidate under `mode` (features as in the module docstring)."""
-    if mode == "bm25":
-        return keyword_score
-    if mode == "dense":
-        return paragraph_similarity
-    return (
-        weights.paragraph * paragraph_similarity
-        + weights.sentence * sentence_similarity
-        + weights.keyword * keyword_score
-    )
+def coverage(question_weights: dict[str, float], words: set[str]) -> float:
+    """IDF-weighted share of the question's words found in `words`."""
+    total = sum(question_weights.values())
+    return sum(w for t, w in question_weights.items() if t in words) / total if total else 0.0
 
 
 class Retriever:
@@ -74,7 +73,7 @@ class Retriever:
         *,
         encoder: Encoder | None = None,
         weights: FusionWeights | None = None,
-        candidates: int = 50,
+        candidates: int = 40,
     ) -> None:
         self.index_dir = index_dir
         self.encoder = encoder or Encoder()
@@ -97,58 +96,87 @@ class Retriever:
                 self._pointer = pointer
             return self._index
 
-    def encode_question(self, question: str) -> np.ndarray:
-        return self.encoder.encode([question])[0]
-
     def search(
-        self, question: str, *, k: int = 5, mode: Mode = "hybrid", question_vector: np.ndarray | None = None
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        mode: Mode = "hybrid",
+        question_vector: np.ndarray | None = None,
+        allowed: np.ndarray | None = None,
     ) -> list[Candidate]:
-        """The `k` best paragraphs for the question, best first."""
+        """The `k` best paragraphs for the question, best first.
+
+        `allowed`, a boolean mask over paragraph rows, restricts every search to those rows
+        (inside the searches, so a restricted question still gets `k` passages when it can).
+        """
         index = self.current_index()
         if index.manifest.paragraphs == 0:
             return []
-        vector = self.encode_question(question) if question_vector is None else question_vector
-        keyword_all = index.keywords.scores(question) if mode != "dense" else None
-        rows = self._candidate_rows(index, vector, keyword_all, mode, max(k, self.candidates))
+        vector = self.encoder.encode([question])[0] if question_vector is None else question_vector
+        keyword_all = index.keywords.scores(question)
+        if allowed is not None:
+            keyword_all = np.where(allowed, keyword_all, 0.0)
+        rows = self._candidate_rows(index, vector, keyword_all, mode, max(k, self.candidates), allowed)
         if not rows.size:
             return []
         paragraphs = index.store.paragraphs(rows)
-        paragraph_similarity = np.asarray(index.paragraph_vectors[rows] @ vector, dtype=np.float32)
-        sentence_similarities = [
-            np.asarray(index.sentence_vectors[p.sentence_rows.start : p.sentence_rows.stop] @ vector)
-            for p in paragraphs
-        ]
-        best_sentence = np.array([s.max() if s.size else 0.0 for s in sentence_similarities], dtype=np.float32)
-        if keyword_all is not None and keyword_all.size:
-            top = float(keyword_all.max())
-            keyword = keyword_all[rows] / top if top > 0 else np.zeros(len(rows), dtype=np.float32)
-        else:
-            keyword = np.zeros(len(rows), dtype=np.float32)
-        scores = fused_scores(paragraph_similarity, best_sentence, keyword, weights=self.weights, mode=mode)
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [
-            Candidate(
-                paragraph=paragraphs[i],
-                score=float(scores[i]),
-                paragraph_similarity=float(paragraph_similarity[i]),
-                sentence_similarities=sentence_similarities[i],
-                keyword_score=float(keyword[i]),
+        question_weights = index.keywords.term_weights(terms(question))
+        top_keyword = float(keyword_all.max()) if keyword_all.size else 0.0
+        paragraph_similarity = np.asarray(index.paragraph_vectors[[p.row for p in paragraphs]] @ vector)
+        sentence_rows = np.concatenate([np.arange(p.sentence_rows.start, p.sentence_rows.stop) for p in paragraphs])
+        all_sentence_similarity = np.asarray(index.sentence_vectors[sentence_rows] @ vector)
+        candidates = []
+        offset = 0
+        for paragraph, similarity in zip(paragraphs, paragraph_similarity, strict=True):
+            count = len(paragraph.sentence_spans)
+            sentence_similarity = all_sentence_similarity[offset : offset + count]
+            offset += count
+            sentence_coverage = np.array(
+                [coverage(question_weights, words) for words in paragraph.sentence_terms], dtype=np.float32
             )
-            for i in order
-        ]
+            features = np.array(
+                [
+                    similarity,
+                    sentence_similarity.max(initial=0.0),
+                    float(keyword_all[paragraph.row]) / top_keyword if top_keyword > 0 else 0.0,
+                    coverage(question_weights, frozenset().union(*paragraph.sentence_terms)),
+                    sentence_coverage.max(initial=0.0),
+                ],
+                dtype=np.float32,
+            )
+            candidates.append(Candidate(paragraph, 0.0, features, sentence_similarity, sentence_coverage))
+        scores = self.rank_scores(np.stack([c.features for c in candidates]), mode)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [replace(candidates[i], score=float(scores[i])) for i in order]
+
+    def rank_scores(self, features: np.ndarray, mode: Mode) -> np.ndarray:
+        """The ranking score of each candidate's feature row under `mode`."""
+        if mode == "bm25":
+            return features[:, FEATURES.index("keyword")]
+        if mode == "dense":
+            return features[:, FEATURES.index("paragraph")]
+        return features @ self.weights.vector()
 
     def _candidate_rows(
-        self, index: Index, vector: np.ndarray, keyword_all: np.ndarray | None, mode: Mode, n: int
+        self,
+        index: Index,
+        vector: np.ndarray,
+        keyword_all: np.ndarray,
+        mode: Mode,
+        n: int,
+        allowed: np.ndarray | None,
     ) -> np.ndarray:
         """Union of the top `n` of each search the mode uses."""
         found: list[np.ndarray] = []
         if mode != "bm25":
-            _, ids = index.paragraph_index.search(vector[None, :], n)
+            _, ids = index.paragraph_index.search(vector[None, :], n, allowed=allowed)
             found.append(ids[0])
         if mode == "hybrid":
-            _, ids = index.sentence_index.search(vector[None, :], 2 * n)
+            sentence_allowed = None if allowed is None else allowed[np.asarray(index.sentence_owner)]
+            _, ids = index.sentence_index.search(vector[None, :], 2 * n, allowed=sentence_allowed)
             found.append(np.asarray(index.sentence_owner)[ids[0][ids[0] >= 0]])
-        if keyword_all is not None and keyword_all.size:
+        if mode != "dense" and keyword_all.size:
             top = min(n, keyword_all.size)
             best = np.argpartition(-keyword_all, top - 1)[:top]
             found.append(best[keyword_all[best] > 0])

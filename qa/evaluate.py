@@ -1,0 +1,198 @@
+"""Measure answer quality on SQuAD v1.1 dev: `python -m qa.evaluate`.
+
+The dev articles become ordinary `.jsonl` articles, are indexed by the same build a user runs,
+and every question goes through `Answerer.ask`, the path the chat and the CLI take. Questions
+are encoded in batches first (the same model, the same vectors) so the run takes minutes; the
+latency figures come from a sample asked one by one, encoding included.
+
+Reported per retrieval mode: Recall@1/5/10/20 and MRR@10 of the paragraph holding the answer,
+answer-sentence accuracy (the quoted sentence contains a gold answer), how often the reply said
+"not found" although the answer was indexed, and query latency p50/p95. The "not found" check
+asks the same questions with their own article masked out of every search: the share of those
+told "not found" is the threshold's catch rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.build import build_index
+from embeddings.encoder import Encoder
+from qa.answer import Answerer, Reply
+from qa.datasets import CACHE, SquadArticle, SquadQuestion, load_squad, write_jsonl
+from qa.retrieve import MODES, Mode, Retriever
+
+RECALL_AT = (1, 5, 10, 20)
+
+
+@dataclass(frozen=True)
+class ModeResult:
+    mode: str
+    questions: int
+    recall: dict[int, float]
+    mrr_at_10: float
+    answer_sentence_accuracy: float
+    not_found_when_present: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+
+
+def _normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def gold_rank(reply: Reply, question: SquadQuestion) -> int | None:
+    """0-based position of the gold paragraph among the reply's passages, or None."""
+    for position, passage in enumerate(reply.passages):
+        if passage.article == question.article_id and passage.paragraph == question.paragraph:
+            return position
+    return None
+
+
+def sentence_holds_answer(reply: Reply, question: SquadQuestion) -> bool:
+    sentence = _normalise(reply.answer)
+    return reply.found and any(_normalise(a) in sentence for a in question.answers if _normalise(a))
+
+
+def prepare_index(name: str, articles: Sequence[SquadArticle], encoder: Encoder, *, cache: Path = CACHE) -> Path:
+    """Write `articles` as a `.jsonl` articles folder and bring its index up to date."""
+    folder = cache / "squad" / f"articles-{name}"
+    write_jsonl(list(articles), folder / "articles.jsonl")
+    index_dir = cache / "squad" / f"index-{name}"
+    report = build_index(folder, index_dir, encoder=encoder, log=lambda line: print(line, file=sys.stderr))
+    print(report.summary(), file=sys.stderr)
+    return index_dir
+
+
+def evaluate_mode(
+    answerer: Answerer,
+    questions: Sequence[SquadQuestion],
+    vectors: np.ndarray,
+    *,
+    mode: Mode,
+    latency_sample: int = 300,
+) -> ModeResult:
+    ranks: list[int | None] = []
+    correct = not_found = 0
+    for question, vector in zip(questions, vectors, strict=True):
+        reply = answerer.ask(question.question, k=max(RECALL_AT), mode=mode, question_vector=vector)
+        ranks.append(gold_rank(reply, question))
+        correct += sentence_holds_answer(reply, question)
+        not_found += not reply.found
+    latencies = []
+    for question in questions[:: max(1, len(questions) // latency_sample)][:latency_sample]:
+        started = time.perf_counter()
+        answerer.ask(question.question, k=5, mode=mode)
+        latencies.append((time.perf_counter() - started) * 1000)
+    n = len(questions)
+    return ModeResult(
+        mode=mode,
+        questions=n,
+        recall={at: sum(r is not None and r < at for r in ranks) / n for at in RECALL_AT},
+        mrr_at_10=sum(1 / (r + 1) for r in ranks if r is not None and r < 10) / n,
+        answer_sentence_accuracy=correct / n,
+        not_found_when_present=not_found / n,
+        latency_p50_ms=float(np.percentile(latencies, 50)),
+        latency_p95_ms=float(np.percentile(latencies, 95)),
+    )
+
+
+def not_found_rate_without_own_article(
+    answerer: Answerer, questions: Sequence[SquadQuestion], vectors: np.ndarray
+) -> float:
+    """Share of questions told "not found" when their own article is masked out of the search."""
+    index = answerer.retriever.current_index()
+    rows_of = {entry.article.id: entry.paragraph_rows for entry in index.store.articles()}
+    told = 0
+    for question, vector in zip(questions, vectors, strict=True):
+        allowed = np.ones(index.manifest.paragraphs, dtype=bool)
+        own = rows_of[question.article_id]
+        allowed[own.start : own.stop] = False
+        told += not answerer.ask(question.question, k=5, question_vector=vector, allowed=allowed).found
+    return told / len(questions)
+
+
+def format_table(results: Sequence[ModeResult]) -> str:
+    header = (
+        "| mode | questions | R@1 | R@5 | R@10 | R@20 | MRR@10 | answer sentence | said not found | p50 ms | p95 ms |"
+    )
+    lines = [header, "|" + " --- |" * 11]
+    for r in results:
+        lines.append(
+            f"| {r.mode} | {r.questions} | "
+            + " | ".join(f"{r.recall[at]:.3f}" for at in RECALL_AT)
+            + f" | {r.mrr_at_10:.3f} | {r.answer_sentence_accuracy:.3f} | {r.not_found_when_present:.3f}"
+            f" | {r.latency_p50_ms:.1f} | {r.latency_p95_ms:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def split_by_article(articles: Sequence[SquadArticle]) -> tuple[list[SquadArticle], list[SquadArticle]]:
+    """The tuning protocol's halves: even-numbered dev articles to fit, odd ones to report."""
+    return list(articles[0::2]), list(articles[1::2])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qa.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--distractors", action="store_true", help="add the train paragraphs as distractors")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="retrieval modes to compare")
+    parser.add_argument("--articles", type=int, default=0, help="only the first N dev articles (0: all 48)")
+    parser.add_argument("--half", choices=("all", "fit", "report"), default="all", help="which dev questions to ask")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where data and indexes are kept (default .cache)")
+    parser.add_argument("--output", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--skip-not-found-check", action="store_true", help="skip the masked-article check")
+    args = parser.parse_args(argv)
+
+    encoder = Encoder()
+    dev = load_squad("dev", cache=args.cache)
+    if args.articles:
+        dev = dev[: args.articles]
+    indexed = dev + (load_squad("train", cache=args.cache) if args.distractors else [])
+    name = f"dev{args.articles or ''}" + ("+train" if args.distractors else "")
+    index_dir = prepare_index(name, indexed, encoder, cache=args.cache)
+    asked = {"all": dev, "fit": split_by_article(dev)[0], "report": split_by_article(dev)[1]}[args.half]
+    questions = [q for article in asked for q in article.questions]
+    answerer = Answerer(Retriever(index_dir, encoder=encoder))
+    started = time.perf_counter()
+    vectors = encoder.encode([q.question for q in questions])
+    results = [evaluate_mode(answerer, questions, vectors, mode=mode) for mode in args.modes]
+    masked = None if args.skip_not_found_check else not_found_rate_without_own_article(answerer, questions, vectors)
+    manifest = answerer.retriever.current_index().manifest
+    print(f"SQuAD v1.1 dev, {args.half} questions, {manifest.paragraphs} paragraphs indexed ({name})")
+    print(format_table(results))
+    if masked is not None:
+        print(f"own article masked out: said not found for {masked:.3f} of the questions")
+    print(f"({time.perf_counter() - started:.0f} s)")
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(
+            json.dumps(
+                {
+                    "command": "python -m qa.evaluate " + " ".join(argv if argv is not None else sys.argv[1:]),
+                    "date": time.strftime("%Y-%m-%d"),
+                    "machine": f"{platform.machine()}, {platform.python_version()}",
+                    "index": name,
+                    "paragraphs": manifest.paragraphs,
+                    "weights": asdict(answerer.retriever.weights),
+                    "results": [asdict(r) for r in results],
+                    "own_article_masked_not_found": masked,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
