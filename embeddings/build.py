@@ -8,6 +8,7 @@ writes nothing at all. Removed articles simply are not in the new generation.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -21,11 +22,10 @@ from embeddings.encoder import DEFAULT_MODEL, Encoder
 from embeddings.index import (
     FORMAT_VERSION,
     BuildInProgress,
-    IndexProblem,
     Manifest,
     build_lock,
+    current_generation,
     new_generation_folder,
-    open_index,
     publish,
 )
 from embeddings.keywords import KeywordIndex, terms
@@ -93,29 +93,50 @@ def _plan(articles: Iterable[Article], encoder: Encoder, report: BuildReport) ->
 
 
 class _VectorCache:
-    """Vectors of the live generation, keyed by the hash of the text they embed."""
+    """Vectors of the live generation, keyed by the hash of the text they embed.
+
+    Reads only the manifest, the store and the vector files, so vectors are reused even from a
+    generation of an older format or with a damaged search index; anything unreadable means
+    starting afresh, with a line saying why.
+    """
 
     def __init__(self, index_dir: Path, model: str, full: bool, log: Callable[[str], None]) -> None:
         self.paragraphs: dict[str, np.ndarray] = {}
         self.sentences: dict[str, np.ndarray] = {}
         self.signature: list[tuple[str, str]] | None = None
-        self.settings: dict = {}
-        if full or not (index_dir / "CURRENT").exists():
+        self.manifest: Manifest | None = None
+        folder = current_generation(index_dir)
+        if full or folder is None:
             return
         try:
-            index = open_index(index_dir, model=model)
-        except IndexProblem as problem:
-            log(f"not reusing the previous index: {problem}")
-            return
-        try:
-            for row, digest, first_sentence, sentences in index.store.vector_keys():
-                self.paragraphs[digest] = index.paragraph_vectors[row]
-                for offset, sentence in enumerate(sentences):
-                    self.sentences[text_hash(sentence)] = index.sentence_vectors[first_sentence + offset]
-            self.signature = [(e.article.id, e.article.content_hash) for e in index.store.articles()]
-            self.settings = index.manifest.settings
-        finally:
-            index.close()
+            manifest = Manifest.read(folder)
+            if manifest.model != model:
+                log(f"not reusing the previous index: it was built with model {manifest.model!r}, not {model!r}")
+                return
+            store = ParagraphStore(folder / "store.sqlite")
+            try:
+                paragraph_vectors = np.load(folder / "paragraphs.npy", mmap_mode="r")
+                sentence_vectors = np.load(folder / "sentences.npy", mmap_mode="r")
+                for row, digest, first_sentence, sentences in store.vector_keys():
+                    self.paragraphs[digest] = paragraph_vectors[row]
+                    for offset, sentence in enumerate(sentences):
+                        self.sentences[text_hash(sentence)] = sentence_vectors[first_sentence + offset]
+                self.signature = [(e.article.id, e.article.content_hash) for e in store.articles()]
+                self.manifest = manifest
+            finally:
+                store.close()
+        except (OSError, ValueError, TypeError, KeyError, IndexError, sqlite3.Error) as error:
+            self.paragraphs, self.sentences, self.signature = {}, {}, None
+            log(f"not reusing the previous index at {index_dir}: it is unreadable ({error}); embedding everything")
+
+    def is_current(self, signature: list[tuple[str, str]], settings: dict) -> bool:
+        """True when the live generation already holds exactly these articles, built this way."""
+        return (
+            self.manifest is not None
+            and self.manifest.format_version == FORMAT_VERSION
+            and self.manifest.settings == settings
+            and self.signature == signature
+        )
 
 
 def _embed(
@@ -164,7 +185,7 @@ def build_index(
                 articles.append(item)
         settings = {"max_pieces": encoder.max_pieces, "vector_index": vector_index}
         signature = [(a.id, a.content_hash) for a in articles]
-        if cache.signature == signature and cache.settings == settings:
+        if cache.is_current(signature, settings):
             report.articles, report.paragraphs = len(articles), len(cache.paragraphs)
             report.up_to_date = True
             report.seconds = time.perf_counter() - started

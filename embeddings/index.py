@@ -31,7 +31,7 @@ from embeddings.keywords import KeywordIndex
 from embeddings.store import ParagraphStore
 from embeddings.vector_index import FaissIndex, load_vector_index
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 LOCK = "build.lock"
 REBUILD_HINT = "python -m embeddings.build --index {index} --full"

@@ -135,3 +135,24 @@ def test_removing_every_article_then_adding_back(articles_dir: Path, tmp_path: P
     shutil.move(held, articles_dir / SEED_FILE.name)
     report = quiet_build(articles_dir, index, encoder)
     assert report.paragraphs == 8
+
+
+def test_build_command_with_relative_folders_reports_and_is_idempotent(articles_dir: Path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "embeddings.build", "--articles", "articles", "--index", "index", "--quiet"],
+            cwd=articles_dir.parent, capture_output=True, text=True, timeout=300,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+
+    first = run()
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("indexed 1 articles, 8 paragraphs")
+    second = run()
+    assert second.returncode == 0 and second.stdout.startswith("index is up to date: 1 articles, 8 paragraphs")
