@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = 20_000_000
 
 FURNITURE_HEADINGS = frozenset(
     {
@@ -249,30 +250,39 @@ class Skipped:
 
 
 def read_file(file: Path, *, relative_path: str) -> Iterator[Article | Skipped]:
-    """All articles in one file; unreadable files or records come back as `Skipped`."""
+    """All articles in one file; unreadable files or records come back as `Skipped`.
+
+    Memory stays bounded: JSON Lines files are read a line at a time, whatever their size, and
+    any other file over `MAX_FILE_BYTES` is skipped before it is read.
+    """
     try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            limit_mb = MAX_FILE_BYTES // (1024 * 1024)
-            raise UnreadableFile(f"{size / 1e6:.0f} MB is over the {limit_mb} MB limit; split it into smaller files")
-        text = decode_text(file.read_bytes())
         suffix = file.suffix.lower()
+        with open(file, "rb") as handle:
+            if suffix == ".jsonl" and not handle.read(2).startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                handle.seek(0)
+                yield from _read_json_lines(handle, path=relative_path)
+                return
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                limit = MAX_FILE_BYTES // 1_000_000
+                raise UnreadableFile(f"{size / 1e6:.0f} MB is over the {limit} MB limit; split it into smaller files")
+            handle.seek(0)
+            text = decode_text(handle.read())
         if suffix == ".jsonl":
-            yield from _read_json_lines(text, path=relative_path)
-            return
-        if suffix == ".json":
+            yield from _read_json_lines(io.BytesIO(text.encode("utf-8")), path=relative_path)
+        elif suffix == ".json":
             yield from _read_json(text, path=relative_path)
-            return
-        if not text.strip():
+        elif not text.strip():
             raise UnreadableFile("empty file: it holds no text")
-        parser = {".md": parse_markdown, ".markdown": parse_markdown, ".html": parse_html, ".htm": parse_html}.get(
-            suffix, parse_plain_text
-        )
-        yield parser(text, article_id=relative_path, path=relative_path)
+        else:
+            parser = {".md": parse_markdown, ".markdown": parse_markdown, ".html": parse_html, ".htm": parse_html}
+            yield parser.get(suffix, parse_plain_text)(text, article_id=relative_path, path=relative_path)
     except UnreadableFile as error:
         yield Skipped(relative_path, str(error))
     except OSError as error:
-        yield Skipped(relative_path, f"cannot read it ({error.strerror or error}); check it exists and is readable")
+        yield Skipped(
+            relative_path, f"cannot read it ({error.strerror or error}); check that it exists and is readable"
+        )
 
 
 def _read_json(text: str, *, path: str) -> Iterator[Article | Skipped]:
@@ -290,12 +300,12 @@ def _read_json(text: str, *, path: str) -> Iterator[Article | Skipped]:
             yield Skipped(f"{path} record {number}", str(error))
 
 
-def _read_json_lines(text: str, *, path: str) -> Iterator[Article | Skipped]:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+def _read_json_lines(lines: Iterable[bytes], *, path: str) -> Iterator[Article | Skipped]:
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(decode_text(raw))
             yield article_from_record(record, fallback_id=_record_fallback_id(path, record), path=path)
         except json.JSONDecodeError as error:
             yield Skipped(f"{path} line {number}", f"malformed JSON: {error.msg}")

@@ -6,6 +6,7 @@ new to embed, or a tokenizer-only task such as counting word pieces, never loads
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -58,12 +59,19 @@ class Encoder:
 
     @cached_property
     def dimension(self) -> int:
+        """Vector length, read from the model's files so that asking does not load the model."""
+        pooling = self.path / "1_Pooling" / "config.json"
+        if "model" not in self.__dict__ and pooling.exists():
+            return int(json.loads(pooling.read_text())["word_embedding_dimension"])
         return int(self.model.get_embedding_dimension())
 
     @cached_property
     def max_pieces(self) -> int:
         """Word pieces the model reads before it truncates, less its two special pieces."""
-        return int(self.model.max_seq_length) - 2 if "model" in self.__dict__ else _config_max_length(self.path) - 2
+        config = self.path / "sentence_bert_config.json"
+        if "model" not in self.__dict__ and config.exists():
+            return int(json.loads(config.read_text())["max_seq_length"]) - 2
+        return int(self.model.max_seq_length) - 2
 
     @cached_property
     def count_pieces(self) -> Callable[[str], int]:
@@ -86,12 +94,3 @@ class Encoder:
             show_progress_bar=show_progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
-
-
-def _config_max_length(model_path: Path) -> int:
-    import json
-
-    config = model_path / "sentence_bert_config.json"
-    if config.exists():
-        return int(json.loads(config.read_text())["max_seq_length"])
-    return 256
