@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,15 +121,16 @@ def open_index(index_dir: Path, *, model: str | None = None) -> Index:
             sentence_owner=np.load(folder / "sentence_owner.npy", mmap_mode="r"),
             paragraph_index=load_vector_index(folder / "paragraphs.faiss", manifest.vector_index),
             sentence_index=load_vector_index(folder / "sentences.faiss", manifest.vector_index),
-            keywords=KeywordIndex.load(folder / "keywords"),
+            keywords=KeywordIndex.load(folder / "keywords", empty=manifest.paragraphs == 0),
         )
-    except (OSError, ValueError, RuntimeError) as error:
+        consistent = (
+            len(index.paragraph_vectors) == len(index.paragraph_index) == index.keywords.size == manifest.paragraphs
+            and len(index.sentence_vectors) == len(index.sentence_owner) == manifest.sentences
+            and index.store.count_paragraphs() == manifest.paragraphs
+        )
+    except (OSError, ValueError, RuntimeError, KeyError, sqlite3.Error) as error:
         raise IndexProblem(f"index at {index_dir} is damaged ({error}); rebuild it: {hint}") from None
-    if (
-        len(index.paragraph_vectors) != manifest.paragraphs
-        or len(index.paragraph_index) != manifest.paragraphs
-        or len(index.sentence_vectors) != manifest.sentences
-    ):
+    if not consistent:
         index.close()
         raise IndexProblem(f"index at {index_dir} is inconsistent with its manifest; rebuild it: {hint}")
     return index

@@ -79,7 +79,10 @@ class KeywordIndex:
             folder.mkdir(parents=True, exist_ok=True)
 
     @classmethod
-    def load(cls, folder: Path) -> KeywordIndex:
-        if not (folder / "params.index.json").exists():
+    def load(cls, folder: Path, *, empty: bool = False) -> KeywordIndex:
+        """Read a saved index; `empty` says none was saved because there were no paragraphs."""
+        if empty:
             return cls(bm25s.BM25())
+        if not (folder / "params.index.json").exists():
+            raise FileNotFoundError(f"no keyword index in {folder}")
         return cls(bm25s.BM25.load(str(folder), mmap=True, show_progress=False))

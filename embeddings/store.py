@@ -162,6 +162,10 @@ class ParagraphStore:
             for r in (found[w] for w in wanted if w in found)
         ]
 
+    def count_paragraphs(self) -> int:
+        with self._lock:
+            return int(self.connection.execute("SELECT COUNT(*) FROM paragraphs").fetchone()[0])
+
     def vector_keys(self) -> Iterator[tuple[int, str, int, list[str]]]:
         """(row, hash, first sentence row, sentence texts) of every paragraph: the vector cache's keys."""
         with self._lock:
