@@ -1,6 +1,10 @@
 """Start the chat: bring the index up to date with the articles folder, then serve the page.
 
-python app.py [--articles DIR] [--index DIR] [--host HOST] [--port PORT]
+    python app.py [--articles DIR] [--index DIR] [--host HOST] [--port PORT] [--auth-file FILE]
+
+Credentials never go on the command line, where any user of the machine could read them in the
+process list: they come from the file named by --auth-file, or from ARTICLE_QA_AUTH, as
+"user:password".
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from embeddings.encoder import Encoder
 from embeddings.index import BuildInProgress, IndexProblem
 from qa.answer import Answerer
 from qa.retrieve import Retriever
+
+AUTH_VARIABLE = "ARTICLE_QA_AUTH"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -32,12 +39,51 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         help="port to listen on (default: 7860, or GRADIO_SERVER_PORT)",
     )
+    parser.add_argument(
+        "--auth-file", type=Path, help=f"file holding user:password for a login (or set {AUTH_VARIABLE})"
+    )
+    parser.add_argument("--root-path", default="", help="URL prefix when served behind a reverse proxy, e.g. /qa")
     parser.add_argument("--no-build", action="store_true", help="serve the index as it is, without updating it first")
     return parser.parse_args(argv)
 
 
+def read_credentials(auth_file: Path | None, environ: dict[str, str]) -> tuple[str, str] | None:
+    """(user, password) from the auth file or the environment; ValueError says what is wrong."""
+    if auth_file is not None:
+        try:
+            text, origin = auth_file.read_text(encoding="utf-8").strip(), str(auth_file)
+        except OSError as error:
+            raise ValueError(f"cannot read the auth file {auth_file} ({error.strerror})") from None
+    elif environ.get(AUTH_VARIABLE):
+        text, origin = environ[AUTH_VARIABLE].strip(), AUTH_VARIABLE
+    else:
+        return None
+    user, sep, password = text.partition(":")
+    if not sep or not user or not password:
+        raise ValueError(f"{origin} must hold user:password")
+    return user, password
+
+
+def exposure_warning(host: str, credentials: tuple[str, str] | None) -> str | None:
+    """A warning when the chat listens beyond this machine with no login in front of it."""
+    if host in LOOPBACK or host.startswith("127.") or credentials is not None:
+        return None
+    return (
+        f"warning: serving on {host} without a login: anyone who can reach this machine can read the articles"
+        f" and ask questions; set {AUTH_VARIABLE}=user:password or pass --auth-file FILE"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        credentials = read_credentials(args.auth_file, dict(os.environ))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    warning = exposure_warning(args.host, credentials)
+    if warning:
+        print(warning, file=sys.stderr)
     encoder = Encoder()
     try:
         if not args.no_build:
@@ -53,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from webui.page import build_page, launch_page  # gradio loads only when serving
 
-    launch_page(build_page(answerer), host=args.host, port=args.port)
+    launch_page(build_page(answerer), host=args.host, port=args.port, auth=credentials, root_path=args.root_path)
     return 0
 
 

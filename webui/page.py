@@ -78,8 +78,16 @@ def build_page(answerer: Answerer, *, title: str = "Ask the articles") -> gr.Blo
                 gr.Markdown("### Sources")
                 sources = gr.HTML(sources_html(None), elem_id="sources")
         outputs = [chatbot, sources, question]
-        question.submit(respond, inputs=[question, chatbot, top_k], outputs=outputs, api_visibility="private")
-        send.click(respond, inputs=[question, chatbot, top_k], outputs=outputs, api_visibility="private")
+        # "always_last": a question sent while the previous one is being answered is answered
+        # next, not silently dropped (Gradio's default ignores it).
+        for trigger in (question.submit, send.click):
+            trigger(
+                respond,
+                inputs=[question, chatbot, top_k],
+                outputs=outputs,
+                api_visibility="private",
+                trigger_mode="always_last",
+            )
         new_chat.click(clear, outputs=outputs, api_visibility="private")
 
         def ask(question: str, k: int = DEFAULT_K) -> dict:
@@ -90,7 +98,15 @@ def build_page(answerer: Answerer, *, title: str = "Ask the articles") -> gr.Blo
     return page
 
 
-def launch_page(page: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> str:
+def launch_page(
+    page: gr.Blocks,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+    root_path: str = "",
+    block: bool = True,
+) -> str:
     """Serve `page` with this product's settings; returns the local URL when not blocking.
 
     Concurrency: up to 4 questions are answered at once (the model and FAISS release the GIL,
@@ -101,6 +117,8 @@ def launch_page(page: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860, b
     _, local_url, _ = page.launch(
         server_name=host,
         server_port=port,
+        auth=auth,
+        root_path=root_path or None,
         share=False,
         run_history=False,  # questions are private: no run history page, nothing kept per browser
         footer_links=["api"],

@@ -1,0 +1,62 @@
+"""app.py: its options, credentials kept off the command line, and the login in front of the page."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.request import urlopen
+
+import pytest
+
+from app import AUTH_VARIABLE, exposure_warning, read_credentials
+from qa.answer import Answerer
+from tests.conftest import ROOT, free_port
+
+
+def test_help_lists_the_options():
+    result = subprocess.run([sys.executable, "app.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    for option in ("--articles", "--index", "--host", "--port", "--auth-file", "127.0.0.1", "7860"):
+        assert option in result.stdout
+
+
+def test_credentials_come_from_a_file_or_the_environment(tmp_path: Path):
+    auth_file = tmp_path / "auth"
+    auth_file.write_text("editor:s3cret pass\n")
+    assert read_credentials(auth_file, {}) == ("editor", "s3cret pass")
+    assert read_credentials(None, {AUTH_VARIABLE: "ann:pw"}) == ("ann", "pw")
+    assert read_credentials(None, {}) is None
+    with pytest.raises(ValueError, match="must hold user:password"):
+        read_credentials(None, {AUTH_VARIABLE: "no-colon"})
+    with pytest.raises(ValueError, match="cannot read the auth file"):
+        read_credentials(tmp_path / "missing", {})
+
+
+def test_listening_beyond_this_machine_without_a_login_warns():
+    assert exposure_warning("127.0.0.1", None) is None
+    assert exposure_warning("0.0.0.0", ("a", "b")) is None
+    warning = exposure_warning("0.0.0.0", None)
+    assert warning.startswith("warning: serving on 0.0.0.0 without a login") and AUTH_VARIABLE in warning
+
+
+def test_a_login_protects_the_page_and_the_api(answerer: Answerer):
+    from gradio_client import Client
+
+    from webui.page import build_page, launch_page
+
+    page = build_page(answerer)
+    url = launch_page(page, port=free_port(), auth=("editor", "s3cret"), block=False)
+    try:
+        with pytest.raises(HTTPError) as refused:
+            urlopen(url.rstrip("/") + "/gradio_api/info", timeout=10)
+        assert refused.value.code == 401
+        with pytest.raises(Exception):  # noqa: B017 - the client refuses in more than one way
+            Client(url, verbose=False).predict("Where did Xi and Putin meet?", 2, api_name="/ask")
+        reply = Client(url, auth=("editor", "s3cret"), verbose=False).predict(
+            "Where did Xi and Putin meet?", 2, api_name="/ask"
+        )
+        assert reply["passages"][0]["paragraph"] == 1
+    finally:
+        page.close()
