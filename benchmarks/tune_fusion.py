@@ -50,8 +50,10 @@ def collect(retriever: Retriever, articles, encoder: Encoder, *, mask_own: bool 
             allowed = np.ones(index.manifest.paragraphs, dtype=bool)
             own = rows_of[question.article_id]
             allowed[own.start : own.stop] = False
-        candidates = retriever.search(question.question, k=1000, question_vector=vector, allowed=allowed)
-        answers = [_normalise(a) for a in question.answers]
+        candidates = retriever.candidates_for(
+            question.question, pool=retriever.candidates, question_vector=vector, allowed=allowed
+        )
+        answers = [a for a in (_normalise(a) for a in question.answers) if a]
         collected.append(
             QuestionFeatures(
                 features=np.stack([c.features for c in candidates]),
@@ -64,17 +66,16 @@ def collect(retriever: Retriever, articles, encoder: Encoder, *, mask_own: bool 
                 sentence_similarity=[c.sentence_similarity for c in candidates],
                 sentence_coverage=[c.sentence_coverage for c in candidates],
                 sentence_holds_answer=[
-                    np.array(
-                        [
-                            any(a in _normalise(c.paragraph.text[s:e]) for a in answers)
-                            for s, e in c.paragraph.sentence_spans
-                        ]
-                    )
-                    for c in candidates
+                    np.array([any(a in n for a in answers) for n in normalised_sentences(c)]) for c in candidates
                 ],
             )
         )
     return collected
+
+
+def normalised_sentences(candidate) -> list[str]:
+    text = candidate.paragraph.text
+    return [_normalise(text[s:e]) for s, e in candidate.paragraph.sentence_spans]
 
 
 def recall_mrr(data: list[QuestionFeatures], weights: np.ndarray) -> tuple[float, float]:
@@ -131,7 +132,7 @@ def main() -> int:
     fit_data = collect(retriever, fit, encoder)
     report_data = collect(retriever, report, encoder)
     start = retriever.weights.vector()
-    print("features:", FEATURES)
+    print("features:", FEATURES, flush=True)
     for name, vector in (("start", start), ("paragraph only", np.eye(len(FEATURES))[0])):
         print(f"{name:>15}: fit R@1/MRR {recall_mrr(fit_data, vector)}, report {recall_mrr(report_data, vector)}")
     weights = coordinate_ascent(fit_data, start)

@@ -110,6 +110,25 @@ class Retriever:
         `allowed`, a boolean mask over paragraph rows, restricts every search to those rows
         (inside the searches, so a restricted question still gets `k` passages when it can).
         """
+        candidates = self.candidates_for(
+            question, pool=max(k, self.candidates), mode=mode, question_vector=question_vector, allowed=allowed
+        )
+        if not candidates:
+            return []
+        scores = self.rank_scores(np.stack([c.features for c in candidates]), mode)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [replace(candidates[i], score=float(scores[i])) for i in order]
+
+    def candidates_for(
+        self,
+        question: str,
+        *,
+        pool: int,
+        mode: Mode = "hybrid",
+        question_vector: np.ndarray | None = None,
+        allowed: np.ndarray | None = None,
+    ) -> list[Candidate]:
+        """Unranked candidates with their features: the top `pool` of each search the mode uses."""
         index = self.current_index()
         if index.manifest.paragraphs == 0:
             return []
@@ -117,7 +136,7 @@ class Retriever:
         keyword_all = index.keywords.scores(question)
         if allowed is not None:
             keyword_all = np.where(allowed, keyword_all, 0.0)
-        rows = self._candidate_rows(index, vector, keyword_all, mode, max(k, self.candidates), allowed)
+        rows = self._candidate_rows(index, vector, keyword_all, mode, pool, allowed)
         if not rows.size:
             return []
         paragraphs = index.store.paragraphs(rows)
@@ -146,9 +165,7 @@ class Retriever:
                 dtype=np.float32,
             )
             candidates.append(Candidate(paragraph, 0.0, features, sentence_similarity, sentence_coverage))
-        scores = self.rank_scores(np.stack([c.features for c in candidates]), mode)
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [replace(candidates[i], score=float(scores[i])) for i in order]
+        return candidates
 
     def rank_scores(self, features: np.ndarray, mode: Mode) -> np.ndarray:
         """The ranking score of each candidate's feature row under `mode`."""
