@@ -13,7 +13,7 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -131,7 +131,7 @@ def main() -> int:
     retriever = Retriever(prepare_index("dev", dev, encoder), encoder=encoder, candidates=40)
     fit_data = collect(retriever, fit, encoder)
     report_data = collect(retriever, report, encoder)
-    start = retriever.weights.vector()
+    start = np.array(astuple(retriever.fusion_weights()), dtype=np.float32)
     print("features:", FEATURES, flush=True)
     for name, vector in (("start", start), ("paragraph only", np.eye(len(FEATURES))[0])):
         print(f"{name:>15}: fit R@1/MRR {recall_mrr(fit_data, vector)}, report {recall_mrr(report_data, vector)}")

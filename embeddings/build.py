@@ -12,7 +12,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from embeddings.encoder import DEFAULT_MODEL, Encoder
 from embeddings.index import (
     FORMAT_VERSION,
     BuildInProgress,
+    FusionWeights,
     Manifest,
     build_lock,
     current_generation,
@@ -129,12 +130,13 @@ class _VectorCache:
             self.paragraphs, self.sentences, self.signature = {}, {}, None
             log(f"not reusing the previous index at {index_dir}: it is unreadable ({error}); embedding everything")
 
-    def is_current(self, signature: list[tuple[str, str]], settings: dict) -> bool:
+    def is_current(self, signature: list[tuple[str, str]], settings: dict, fusion: dict) -> bool:
         """True when the live generation already holds exactly these articles, built this way."""
         return (
             self.manifest is not None
             and self.manifest.format_version == FORMAT_VERSION
             and self.manifest.settings == settings
+            and self.manifest.fusion == fusion
             and self.signature == signature
         )
 
@@ -185,7 +187,8 @@ def build_index(
                 articles.append(item)
         settings = {"max_pieces": encoder.max_pieces, "vector_index": vector_index}
         signature = [(a.id, a.content_hash) for a in articles]
-        if cache.is_current(signature, settings):
+        fusion = asdict(FusionWeights())
+        if cache.is_current(signature, settings, fusion):
             report.articles, report.paragraphs = len(articles), len(cache.paragraphs)
             report.up_to_date = True
             report.seconds = time.perf_counter() - started
@@ -219,6 +222,7 @@ def build_index(
             sentences=report.sentences,
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             settings=settings,
+            fusion=fusion,
         ).write(folder)
         publish(index_dir, folder)
     report.seconds = time.perf_counter() - started

@@ -43,6 +43,21 @@ class IndexProblem(Exception):
 
 
 @dataclass(frozen=True)
+class FusionWeights:
+    """How retrieval weighs its features into one score (see qa/retrieve.py for the features).
+
+    Kept in the manifest, so an index records how it is searched; the defaults were fitted on
+    half of the SQuAD v1.1 dev articles by benchmarks/tune_fusion.py.
+    """
+
+    paragraph: float = 0.45
+    sentence: float = 0.55
+    keyword: float = 0.35
+    coverage: float = 0.0
+    sentence_coverage: float = 0.0
+
+
+@dataclass(frozen=True)
 class Manifest:
     format_version: int
     model: str
@@ -55,6 +70,7 @@ class Manifest:
     sentences: int
     built_at: str
     settings: dict = field(default_factory=dict)
+    fusion: dict = field(default_factory=lambda: asdict(FusionWeights()))
 
     def write(self, folder: Path) -> None:
         (folder / "manifest.json").write_text(json.dumps(asdict(self), indent=2) + "\n")

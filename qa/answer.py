@@ -95,7 +95,7 @@ def compose_reply(
 ) -> Reply:
     """Choose the answer sentence among `candidates` and build the reply around it."""
     passages: list[Passage] = []
-    best: tuple[float, float, int, tuple[int, int]] | None = None  # score, relevance, passage, span
+    best: tuple[float, float, int, tuple[int, int]] | None = None  # rank score, relevance, passage, span
     for position, candidate in enumerate(candidates):
         paragraph = candidate.paragraph
         sentence_scores = list(candidate.sentence_similarity + weights.lexical * candidate.sentence_coverage)
@@ -122,10 +122,7 @@ def compose_reply(
         )
     if best is None or best[1] < weights.min_relevance:
         return Reply(question=question, answer=NOT_FOUND, found=False, passages=tuple(passages), notes=notes)
-    _, _, position, (start, end) = best
-    # The passage holding the answer keeps its own sentence highlighted, which may differ from
-    # its best-by-itself sentence only when ranks tie; show the quoted one.
-    passages[position] = Passage(**{**asdict(passages[position]), "highlight": (start, end)})
+    _, _, position, (start, end) = best  # the quoted sentence is its passage's highlight
     answer = passages[position].text[start:end]
     return Reply(
         question=question, answer=answer, found=True, passages=tuple(passages), answer_passage=position, notes=notes

@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="retrieval modes to compare")
     parser.add_argument("--articles", type=int, default=0, help="only the first N dev articles (0: all 48)")
     parser.add_argument("--half", choices=("all", "fit", "report"), default="all", help="which dev questions to ask")
+    parser.add_argument("--questions", type=int, default=0, help="only the first N questions (0: all)")
     parser.add_argument("--cache", type=Path, default=CACHE, help="where data and indexes are kept (default .cache)")
     parser.add_argument("--output", type=Path, help="write the figures as JSON here")
     parser.add_argument("--skip-not-found-check", action="store_true", help="skip the masked-article check")
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     name = f"dev{args.articles or ''}" + ("+train" if args.distractors else "")
     index_dir = prepare_index(name, indexed, encoder, cache=args.cache)
     asked = {"all": dev, "fit": split_by_article(dev)[0], "report": split_by_article(dev)[1]}[args.half]
-    questions = [q for article in asked for q in article.questions]
+    questions = [q for article in asked for q in article.questions][: args.questions or None]
     answerer = Answerer(Retriever(index_dir, encoder=encoder))
     started = time.perf_counter()
     vectors = encoder.encode([q.question for q in questions])
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                     "machine": f"{platform.machine()}, {platform.python_version()}",
                     "index": name,
                     "paragraphs": manifest.paragraphs,
-                    "weights": asdict(answerer.retriever.weights),
+                    "weights": asdict(answerer.retriever.fusion_weights()),
                     "results": [asdict(r) for r in results],
                     "own_article_masked_not_found": masked,
                 },

@@ -8,8 +8,9 @@ candidate is then described by a handful of features, each about 0..1:
 - `keyword`: BM25, divided by the best BM25 score for this question;
 - `coverage`: the share of the question's words (weighted by rarity, IDF) in the paragraph;
 - `sentence_coverage`: the same share in the paragraph's best-covered sentence.
-The hybrid score is their weighted sum; the weights were fitted on half of the SQuAD dev articles
-(see docs/benchmarks.md). "dense" and "bm25" modes rank by one feature alone, for comparison.
+The hybrid score is their weighted sum, with the weights the index's manifest records
+(`FusionWeights`, fitted on half of the SQuAD dev articles; see docs/benchmarks.md). The "dense"
+and "bm25" modes rank by one feature alone, for comparison.
 """
 
 from __future__ import annotations
@@ -22,26 +23,12 @@ from typing import Literal
 import numpy as np
 
 from embeddings.encoder import Encoder
-from embeddings.index import CURRENT, Index, open_index
+from embeddings.index import CURRENT, FusionWeights, Index, open_index
 from embeddings.keywords import terms
 from embeddings.store import StoredParagraph
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
-
-
-@dataclass(frozen=True)
-class FusionWeights:
-    """Weights of the features in the hybrid score (names as in the module docstring)."""
-
-    paragraph: float = 0.45
-    sentence: float = 0.55
-    keyword: float = 0.35
-    coverage: float = 0.0
-    sentence_coverage: float = 0.0
-
-    def vector(self) -> np.ndarray:
-        return np.array(astuple(self), dtype=np.float32)
 
 
 FEATURES = tuple(f.name for f in fields(FusionWeights))
@@ -77,7 +64,7 @@ class Retriever:
     ) -> None:
         self.index_dir = index_dir
         self.encoder = encoder or Encoder()
-        self.weights = weights or FusionWeights()
+        self.weights = weights  # None: the weights the index's manifest records
         self.candidates = candidates
         self._lock = threading.Lock()
         self._pointer: str | None = None
@@ -115,7 +102,7 @@ class Retriever:
         )
         if not candidates:
             return []
-        scores = self.rank_scores(np.stack([c.features for c in candidates]), mode)
+        scores = self.rank_scores(np.stack([c.features for c in candidates]), mode, self.fusion_weights())
         order = np.argsort(-scores, kind="stable")[:k]
         return [replace(candidates[i], score=float(scores[i])) for i in order]
 
@@ -167,13 +154,17 @@ class Retriever:
             candidates.append(Candidate(paragraph, 0.0, features, sentence_similarity, sentence_coverage))
         return candidates
 
-    def rank_scores(self, features: np.ndarray, mode: Mode) -> np.ndarray:
+    def fusion_weights(self) -> FusionWeights:
+        return self.weights or FusionWeights(**self.current_index().manifest.fusion)
+
+    @staticmethod
+    def rank_scores(features: np.ndarray, mode: Mode, weights: FusionWeights) -> np.ndarray:
         """The ranking score of each candidate's feature row under `mode`."""
         if mode == "bm25":
             return features[:, FEATURES.index("keyword")]
         if mode == "dense":
             return features[:, FEATURES.index("paragraph")]
-        return features @ self.weights.vector()
+        return features @ np.array(astuple(weights), dtype=np.float32)
 
     def _candidate_rows(
         self,

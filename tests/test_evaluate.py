@@ -1,0 +1,36 @@
+"""The SQuAD evaluation itself, on a slice: one dev article, its first questions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from qa.answer import Passage, Reply
+from qa.datasets import SquadQuestion, load_squad
+from qa.evaluate import gold_rank, main, sentence_holds_answer
+
+
+def test_gold_rank_and_answer_sentence_checks():
+    question = SquadQuestion(id="q", question="?", answers=("Denver Broncos",), article_id="a", paragraph=2)
+    passages = tuple(Passage(article="a", title="t", paragraph=n, text="x", score=0.0) for n in (3, 2, 1))
+    reply = Reply(question="?", answer="The denver broncos won.", found=True, passages=passages, answer_passage=1)
+    assert gold_rank(reply, question) == 1
+    assert sentence_holds_answer(reply, question)
+    assert not sentence_holds_answer(Reply(question="?", answer="Nothing here.", found=True), question)
+
+
+def test_evaluation_runs_end_to_end_on_a_slice(tmp_path: Path, capsys):
+    output = tmp_path / "figures.json"
+    assert main(["--articles", "1", "--questions", "40", "--cache", str(tmp_path), "--output", str(output)]) == 0
+    figures = json.loads(output.read_text())
+    article = load_squad("dev", cache=tmp_path)[0]
+    assert figures["paragraphs"] >= len(article.paragraphs)
+    modes = {r["mode"]: r for r in figures["results"]}
+    assert set(modes) == {"hybrid", "dense", "bm25"}
+    for result in modes.values():
+        assert result["questions"] == 40
+        assert 0 <= result["recall"]["1"] <= result["recall"]["5"] <= result["recall"]["20"] <= 1
+    # On one article of ~50 paragraphs the right paragraph is nearly always among the first five.
+    assert modes["hybrid"]["recall"]["5"] >= 0.9
+    assert 0 <= figures["own_article_masked_not_found"] <= 1
+    assert "| hybrid | 40 |" in capsys.readouterr().out
