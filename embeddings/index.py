@@ -50,11 +50,12 @@ class FusionWeights:
     half of the SQuAD v1.1 dev articles by benchmarks/tune_fusion.py.
     """
 
-    paragraph: float = 0.45
-    sentence: float = 0.55
-    keyword: float = 0.35
-    coverage: float = 0.0
-    sentence_coverage: float = 0.0
+    paragraph: float = 0.75
+    sentence: float = 0.70
+    keyword: float = 0.20
+    coverage: float = 0.45
+    sentence_coverage: float = 0.15
+    sentence_match: float = 0.90
 
 
 @dataclass(frozen=True)

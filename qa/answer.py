@@ -25,10 +25,10 @@ EMPTY_QUESTION = "Ask a question about the articles, for example: who met whom, 
 class AnswerWeights:
     """How the answer sentence and the "not found" decision are scored."""
 
-    lexical: float = 0.35  # weight of the share of question words found in the sentence
-    passage: float = 0.5  # weight of the passage's fused score
+    lexical: float = 0.85  # weight of the share of question words found in the sentence
+    passage: float = 0.85  # weight of the passage's fused score
     sentences_from: int = 3  # answer sentences are looked for in this many top passages
-    min_relevance: float = 0.3  # below this best-sentence similarity plus lexical share: not found
+    min_relevance: float = 0.65  # below this, similarity plus weighted lexical share: "not found"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ candidate is then described by a handful of features, each about 0..1:
   question usually targets one sentence;
 - `keyword`: BM25, divided by the best BM25 score for this question;
 - `coverage`: the share of the question's words (weighted by rarity, IDF) in the paragraph;
-- `sentence_coverage`: the same share in the paragraph's best-covered sentence.
+- `sentence_coverage`: the same share in the paragraph's best-covered sentence;
+- `sentence_match`: the best sentence by similarity and coverage together, since the sentence
+  that answers usually both means and says what the question asks.
 The hybrid score is their weighted sum, with the weights the index's manifest records
 (`FusionWeights`, fitted on half of the SQuAD dev articles; see docs/benchmarks.md). The "dense"
 and "bm25" modes rank by one feature alone, for comparison.
@@ -148,6 +150,7 @@ class Retriever:
                     float(keyword_all[paragraph.row]) / top_keyword if top_keyword > 0 else 0.0,
                     coverage(question_weights, frozenset().union(*paragraph.sentence_terms)),
                     sentence_coverage.max(initial=0.0),
+                    (sentence_similarity + sentence_coverage).max(initial=0.0) / 2,
                 ],
                 dtype=np.float32,
             )
