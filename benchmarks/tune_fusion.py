@@ -79,6 +79,7 @@ def normalised_sentences(candidate) -> list[str]:
 
 
 def recall_mrr(data: list[QuestionFeatures], weights: np.ndarray) -> tuple[float, float]:
+    """(Recall@1, MRR@10) of ranking every question's candidates by `weights`."""
     hits = mrr = 0.0
     for q in data:
         order = np.argsort(-(q.features @ weights), kind="stable")
@@ -87,7 +88,7 @@ def recall_mrr(data: list[QuestionFeatures], weights: np.ndarray) -> tuple[float
             rank = ranked_gold[0]
             hits += rank == 0
             mrr += 1 / (rank + 1) if rank < 10 else 0
-    return hits / len(data), mrr / len(data)
+    return round(float(hits / len(data)), 4), round(float(mrr / len(data)), 4)
 
 
 def coordinate_ascent(data: list[QuestionFeatures], start: np.ndarray, rounds: int = 3) -> np.ndarray:
@@ -136,7 +137,7 @@ def main() -> int:
     for name, vector in (("start", start), ("paragraph only", np.eye(len(FEATURES))[0])):
         print(f"{name:>15}: fit R@1/MRR {recall_mrr(fit_data, vector)}, report {recall_mrr(report_data, vector)}")
     weights = coordinate_ascent(fit_data, start)
-    print("fitted weights:", dict(zip(FEATURES, weights.round(2).tolist(), strict=True)))
+    print("fitted weights:", {f: round(float(w), 2) for f, w in zip(FEATURES, weights, strict=True)})
     print(f"fitted: fit R@1/MRR {recall_mrr(fit_data, weights)}, report {recall_mrr(report_data, weights)}")
     print(f"        all R@1/MRR {recall_mrr(fit_data + report_data, weights)}")
     best = max(

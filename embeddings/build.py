@@ -8,6 +8,7 @@ writes nothing at all. Removed articles simply are not in the new generation.
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 import sys
 import time
@@ -105,14 +106,14 @@ class _VectorCache:
         self.paragraphs: dict[str, np.ndarray] = {}
         self.sentences: dict[str, np.ndarray] = {}
         self.signature: list[tuple[str, str]] | None = None
-        self.manifest: Manifest | None = None
+        self.manifest: dict = {}  # as written, so that a manifest of an older format still reads
         folder = current_generation(index_dir)
         if full or folder is None:
             return
         try:
-            manifest = Manifest.read(folder)
-            if manifest.model != model:
-                log(f"not reusing the previous index: it was built with model {manifest.model!r}, not {model!r}")
+            manifest = json.loads((folder / "manifest.json").read_text())
+            if manifest.get("model") != model:
+                log(f"not reusing the previous index: it was built with model {manifest.get('model')!r}, not {model!r}")
                 return
             store = ParagraphStore(folder / "store.sqlite")
             try:
@@ -127,16 +128,15 @@ class _VectorCache:
             finally:
                 store.close()
         except (OSError, ValueError, TypeError, KeyError, IndexError, sqlite3.Error) as error:
-            self.paragraphs, self.sentences, self.signature = {}, {}, None
+            self.paragraphs, self.sentences, self.signature, self.manifest = {}, {}, None, {}
             log(f"not reusing the previous index at {index_dir}: it is unreadable ({error}); embedding everything")
 
     def is_current(self, signature: list[tuple[str, str]], settings: dict, fusion: dict) -> bool:
         """True when the live generation already holds exactly these articles, built this way."""
         return (
-            self.manifest is not None
-            and self.manifest.format_version == FORMAT_VERSION
-            and self.manifest.settings == settings
-            and self.manifest.fusion == fusion
+            self.manifest.get("format_version") == FORMAT_VERSION
+            and self.manifest.get("settings") == settings
+            and self.manifest.get("fusion") == fusion
             and self.signature == signature
         )
 

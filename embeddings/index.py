@@ -23,7 +23,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -70,8 +70,8 @@ class Manifest:
     paragraphs: int
     sentences: int
     built_at: str
-    settings: dict = field(default_factory=dict)
-    fusion: dict = field(default_factory=lambda: asdict(FusionWeights()))
+    settings: dict
+    fusion: dict
 
     def write(self, folder: Path) -> None:
         (folder / "manifest.json").write_text(json.dumps(asdict(self), indent=2) + "\n")
