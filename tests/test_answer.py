@@ -67,3 +67,25 @@ def test_long_questions_are_cut_with_a_note(answerer: Answerer):
 
 def test_clean_question_drops_control_characters():
     assert clean_question("Where\x00 did\u200b they\r\nmeet?") == ("Where did they meet?", ())
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "习近平和普京在哪里会面？",
+        "Որտե՞ղ են հանդիպել Սի Ցզինպինը և Պուտինը",
+        "Где встретились Си Цзиньпин и Путин?",
+        "<script>alert('x')</script> Where did Xi and Putin meet?",
+        "' OR 1=1; DROP TABLE paragraphs; --",
+        "Putin " * 20_000,
+    ],
+)
+def test_odd_questions_get_a_reply_not_an_error(answerer: Answerer, question: str):
+    reply = answerer.ask(question, k=3)
+    assert reply.answer and len(reply.passages) == 3
+    assert reply.to_json()["question"] == reply.question
+
+
+def test_a_question_with_markup_is_still_answered_from_its_words(answerer: Answerer):
+    reply = answerer.ask("<b>Where</b> did <i>Xi and Putin</i> meet?", k=3)
+    assert reply.found and reply.passages[0].paragraph == 1

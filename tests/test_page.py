@@ -80,3 +80,11 @@ def test_one_user_cannot_see_another_users_questions(browser, chat_url: str):
     assert "private talks" not in bob_page.content()
     alice.close()
     bob.close()
+
+
+def test_the_api_cuts_a_long_question_with_a_note(chat_url: str):
+    from gradio_client import Client
+
+    reply = Client(chat_url, verbose=False).predict("Where did Xi and Putin meet? " * 4000, 2, api_name="/ask")
+    assert len(reply["question"]) == 1000
+    assert reply["notes"] == ["Your question was cut to its first 1000 characters (of 115999)."]
