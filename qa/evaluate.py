@@ -148,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="retrieval modes to compare")
     parser.add_argument("--articles", type=int, default=0, help="only the first N dev articles (0: all 48)")
     parser.add_argument("--half", choices=("all", "fit", "report"), default="all", help="which dev questions to ask")
-    parser.add_argument("--questions", type=int, default=0, help="only the first N questions (0: all)")
+    parser.add_argument(
+        "--questions", type=int, default=0, help="an evenly spaced sample of N questions across the articles (0: all)"
+    )
     parser.add_argument("--cache", type=Path, default=CACHE, help="where data and indexes are kept (default .cache)")
     parser.add_argument("--output", type=Path, help="write the figures as JSON here")
     parser.add_argument("--skip-not-found-check", action="store_true", help="skip the masked-article check")
@@ -162,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     name = f"dev{args.articles or ''}" + ("+train" if args.distractors else "")
     index_dir = prepare_index(name, indexed, encoder, cache=args.cache)
     asked = {"all": dev, "fit": split_by_article(dev)[0], "report": split_by_article(dev)[1]}[args.half]
-    questions = [q for article in asked for q in article.questions][: args.questions or None]
+    questions = [q for article in asked for q in article.questions]
+    if args.questions and args.questions < len(questions):
+        questions = [questions[i] for i in np.linspace(0, len(questions) - 1, args.questions).round().astype(int)]
     answerer = Answerer(Retriever(index_dir, encoder=encoder))
     started = time.perf_counter()
     vectors = encoder.encode([q.question for q in questions])
