@@ -3,14 +3,17 @@
     python benchmarks/load_chat.py [--clients 32] [--seconds 60] [--articles seeds]
 
 Starts `app.py` on a free loopback port, then each client thread asks questions through the
-Gradio API (`/ask`, as `gradio_client` users do) until the time is up or its request budget
-is spent. Prints requests served, errors, latency p50/p95/p99 and the server's peak resident
-memory. Bounded in count and time; it stops the server itself.
+Gradio HTTP API of `/ask` (POST the question, read the answer from the event stream) until the
+time is up or its request budget is spent. Plain HTTP, not `gradio_client`: on two cores the
+heavier client would spend more CPU than the server and measure itself. Prints requests served,
+errors, latency p50/p95/p99, the server's peak resident memory and its CPU time a request.
+Bounded in count and time; it stops the server itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -19,7 +22,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import numpy as np
 
@@ -42,11 +45,36 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_memory_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def ask_over_http(url: str, question: str, k: int = 5) -> dict:
+    """One question through Gradio's HTTP API: start the call, then read its event stream."""
+    body = json.dumps({"data": [question, k]}).encode()
+    start = Request(f"{url}gradio_api/call/ask", data=body, headers={"Content-Type": "application/json"})
+    with urlopen(start, timeout=60) as response:
+        event_id = json.load(response)["event_id"]
+    with urlopen(f"{url}gradio_api/call/ask/{event_id}", timeout=60) as stream:
+        event = ""
+        for raw in stream:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                if event == "error":
+                    raise RuntimeError(f"server error: {line[5:].strip()}")
+                return json.loads(line[5:])[0]
+    raise RuntimeError("the event stream ended without an answer")
 
 
 def main() -> int:
@@ -56,8 +84,6 @@ def main() -> int:
     parser.add_argument("--max-requests", type=int, default=20_000, help="upper bound on requests in all")
     parser.add_argument("--articles", type=Path, default=ROOT / "seeds")
     args = parser.parse_args()
-
-    from gradio_client import Client
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
@@ -82,14 +108,13 @@ def main() -> int:
             stop_at = time.monotonic() + args.seconds
 
             def client_loop(number: int) -> None:
-                client = Client(url, verbose=False)
                 asked = number
                 while time.monotonic() < stop_at and budget.acquire(blocking=False):
                     question = QUESTIONS[asked % len(QUESTIONS)]
                     asked += 1
                     started = time.perf_counter()
                     try:
-                        reply = client.predict(question, 5, api_name="/ask")
+                        reply = ask_over_http(url, question)
                         if reply["question"] != question or not reply["passages"]:
                             errors.append(f"wrong reply to {question!r}")
                         latencies.append(time.perf_counter() - started)
@@ -97,12 +122,14 @@ def main() -> int:
                         errors.append(repr(error)[:200])
 
             threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(args.clients)]
+            server_cpu_before = cpu_seconds(server.pid)
             began = time.monotonic()
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
             elapsed = time.monotonic() - began
+            server_cpu = cpu_seconds(server.pid) - server_cpu_before
             ms = np.array(latencies) * 1000 if latencies else np.array([np.nan])
             print(f"clients {args.clients}, {elapsed:.0f} s, cores {os.cpu_count()}")
             print(f"requests served {len(latencies)} ({len(latencies) / elapsed:.1f}/s), errors {len(errors)}")
@@ -111,6 +138,10 @@ def main() -> int:
                 f" p99 {np.percentile(ms, 99):.0f}, max {ms.max():.0f}"
             )
             print(f"server peak resident memory {peak_memory_mb(server.pid):.0f} MB")
+            print(
+                f"server CPU {server_cpu:.0f} s of {elapsed * (os.cpu_count() or 1):.0f} core-seconds,"
+                f" {1000 * server_cpu / max(len(latencies), 1):.0f} ms a request; the clients used the rest"
+            )
             for error in errors[:5]:
                 print("  error:", error)
         finally:
