@@ -8,6 +8,7 @@ writes nothing at all. Removed articles simply are not in the new generation.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sqlite3
 import sys
@@ -105,7 +106,6 @@ class _VectorCache:
     def __init__(self, index_dir: Path, model: str, full: bool, log: Callable[[str], None]) -> None:
         self.paragraphs: dict[str, np.ndarray] = {}
         self.sentences: dict[str, np.ndarray] = {}
-        self.signature: list[tuple[str, str]] | None = None
         self.manifest: dict = {}  # as written, so that a manifest of an older format still reads
         folder = current_generation(index_dir)
         if full or folder is None:
@@ -123,21 +123,20 @@ class _VectorCache:
                     self.paragraphs[digest] = paragraph_vectors[row]
                     for offset, sentence in enumerate(sentences):
                         self.sentences[text_hash(sentence)] = sentence_vectors[first_sentence + offset]
-                self.signature = [(e.article.id, e.article.content_hash) for e in store.articles()]
                 self.manifest = manifest
             finally:
                 store.close()
         except (OSError, ValueError, TypeError, KeyError, IndexError, sqlite3.Error) as error:
-            self.paragraphs, self.sentences, self.signature, self.manifest = {}, {}, None, {}
+            self.paragraphs, self.sentences, self.manifest = {}, {}, {}
             log(f"not reusing the previous index at {index_dir}: it is unreadable ({error}); embedding everything")
 
-    def is_current(self, signature: list[tuple[str, str]], settings: dict, fusion: dict) -> bool:
-        """True when the live generation already holds exactly these articles, built this way."""
+    def is_current(self, source_digest: str, settings: dict, fusion: dict) -> bool:
+        """True when the live generation was built, this way, from exactly these articles."""
         return (
             self.manifest.get("format_version") == FORMAT_VERSION
+            and self.manifest.get("source_digest") == source_digest
             and self.manifest.get("settings") == settings
             and self.manifest.get("fusion") == fusion
-            and self.signature == signature
         )
 
 
@@ -186,10 +185,10 @@ def build_index(
             else:
                 articles.append(item)
         settings = {"max_pieces": encoder.max_pieces, "vector_index": vector_index}
-        signature = [(a.id, a.content_hash) for a in articles]
+        source_digest = hashlib.sha1(json.dumps([(a.id, a.content_hash) for a in articles]).encode()).hexdigest()
         fusion = asdict(FusionWeights())
-        if cache.is_current(signature, settings, fusion):
-            report.articles, report.paragraphs = len(articles), len(cache.paragraphs)
+        if cache.is_current(source_digest, settings, fusion):
+            report.articles, report.paragraphs = cache.manifest["articles"], cache.manifest["paragraphs"]
             report.up_to_date = True
             report.seconds = time.perf_counter() - started
             return report
@@ -223,6 +222,7 @@ def build_index(
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             settings=settings,
             fusion=fusion,
+            source_digest=source_digest,
         ).write(folder)
         publish(index_dir, folder)
     report.seconds = time.perf_counter() - started

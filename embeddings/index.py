@@ -72,6 +72,7 @@ class Manifest:
     built_at: str
     settings: dict
     fusion: dict
+    source_digest: str  # of the ids and content hashes of the articles read, to spot a no-change build
 
     def write(self, folder: Path) -> None:
         (folder / "manifest.json").write_text(json.dumps(asdict(self), indent=2) + "\n")

@@ -153,3 +153,12 @@ def test_build_command_with_relative_folders_reports_and_is_idempotent(articles_
     assert first.stdout.startswith("indexed 1 articles, 8 paragraphs")
     second = run()
     assert second.returncode == 0 and second.stdout.startswith("index is up to date: 1 articles, 8 paragraphs")
+
+
+def test_a_folder_with_a_fully_duplicated_article_is_still_up_to_date_the_second_time(
+    articles_dir: Path, tmp_path: Path, encoder: Encoder
+):
+    (articles_dir / "copy.txt").write_text(SEED_FILE.read_text(encoding="utf-8").replace("Xi, Putin", "Copy"))
+    quiet_build(articles_dir, tmp_path / "index", encoder)
+    again = quiet_build(articles_dir, tmp_path / "index", encoder)
+    assert again.up_to_date and (again.articles, again.paragraphs) == (1, 8)
