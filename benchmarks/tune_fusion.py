@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings.encoder import Encoder
 from qa.datasets import load_squad
-from qa.evaluate import _normalise, prepare_index, split_by_article
+from qa.evaluate import normalise_answer, prepare_index, split_by_article, without_article
 from qa.retrieve import FEATURES, Retriever
 
 GRID = np.round(np.arange(0.0, 2.01, 0.05), 2)
@@ -39,21 +39,16 @@ class QuestionFeatures:
 
 def collect(retriever: Retriever, articles, encoder: Encoder, *, mask_own: bool = False) -> list[QuestionFeatures]:
     """Every candidate's features for every question; `mask_own` hides the question's article."""
-    index = retriever.current_index()
-    rows_of = {entry.article.id: entry.paragraph_rows for entry in index.store.articles()}
+    mask = without_article(retriever.current_index())
     questions = [q for a in articles for q in a.questions]
     vectors = encoder.encode([q.question for q in questions])
     collected = []
     for question, vector in zip(questions, vectors, strict=True):
-        allowed = None
-        if mask_own:
-            allowed = np.ones(index.manifest.paragraphs, dtype=bool)
-            own = rows_of[question.article_id]
-            allowed[own.start : own.stop] = False
+        allowed = mask(question.article_id) if mask_own else None
         candidates = retriever.candidates_for(
             question.question, pool=retriever.candidates, question_vector=vector, allowed=allowed
         )
-        answers = [a for a in (_normalise(a) for a in question.answers) if a]
+        answers = [a for a in (normalise_answer(a) for a in question.answers) if a]
         collected.append(
             QuestionFeatures(
                 features=np.stack([c.features for c in candidates]),
@@ -75,7 +70,7 @@ def collect(retriever: Retriever, articles, encoder: Encoder, *, mask_own: bool 
 
 def normalised_sentences(candidate) -> list[str]:
     text = candidate.paragraph.text
-    return [_normalise(text[s:e]) for s, e in candidate.paragraph.sentence_spans]
+    return [normalise_answer(text[s:e]) for s, e in candidate.paragraph.sentence_spans]
 
 
 def recall_mrr(data: list[QuestionFeatures], weights: np.ndarray) -> tuple[float, float]:

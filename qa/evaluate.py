@@ -20,7 +20,7 @@ import platform
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ import numpy as np
 
 from embeddings.build import build_index
 from embeddings.encoder import Encoder
+from embeddings.index import Index
 from qa.answer import Answerer, Reply
 from qa.datasets import CACHE, SquadArticle, SquadQuestion, load_squad, write_jsonl
 from qa.retrieve import MODES, Mode, Retriever
@@ -47,7 +48,7 @@ class ModeResult:
     latency_p95_ms: float
 
 
-def _normalise(text: str) -> str:
+def normalise_answer(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
@@ -60,8 +61,8 @@ def gold_rank(reply: Reply, question: SquadQuestion) -> int | None:
 
 
 def sentence_holds_answer(reply: Reply, question: SquadQuestion) -> bool:
-    sentence = _normalise(reply.answer)
-    return reply.found and any(_normalise(a) in sentence for a in question.answers if _normalise(a))
+    sentence = normalise_answer(reply.answer)
+    return reply.found and any(normalise_answer(a) in sentence for a in question.answers if normalise_answer(a))
 
 
 def prepare_index(name: str, articles: Sequence[SquadArticle], encoder: Encoder, *, cache: Path = CACHE) -> Path:
@@ -107,17 +108,28 @@ def evaluate_mode(
     )
 
 
+def without_article(index: Index) -> Callable[[str], np.ndarray]:
+    """A function giving, for an article id, the mask of every paragraph row but that article's:
+    the index as if the article had never been added."""
+    rows_of = {entry.article.id: entry.paragraph_rows for entry in index.store.articles()}
+
+    def mask(article_id: str) -> np.ndarray:
+        allowed = np.ones(index.manifest.paragraphs, dtype=bool)
+        own = rows_of[article_id]
+        allowed[own.start : own.stop] = False
+        return allowed
+
+    return mask
+
+
 def not_found_rate_without_own_article(
     answerer: Answerer, questions: Sequence[SquadQuestion], vectors: np.ndarray
 ) -> float:
     """Share of questions told "not found" when their own article is masked out of the search."""
-    index = answerer.retriever.current_index()
-    rows_of = {entry.article.id: entry.paragraph_rows for entry in index.store.articles()}
+    mask = without_article(answerer.retriever.current_index())
     told = 0
     for question, vector in zip(questions, vectors, strict=True):
-        allowed = np.ones(index.manifest.paragraphs, dtype=bool)
-        own = rows_of[question.article_id]
-        allowed[own.start : own.stop] = False
+        allowed = mask(question.article_id)
         told += not answerer.ask(question.question, k=5, question_vector=vector, allowed=allowed).found
     return told / len(questions)
 
