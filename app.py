@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 from embeddings.build import DEFAULT_ARTICLES, DEFAULT_INDEX, build_index
-from embeddings.encoder import Encoder
 from embeddings.index import BuildInProgress, IndexProblem
 from qa.answer import Answerer
 from qa.retrieve import Retriever
@@ -84,14 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     warning = exposure_warning(args.host, credentials)
     if warning:
         print(warning, file=sys.stderr)
-    encoder = Encoder()
     try:
         if not args.no_build:
-            report = build_index(
-                args.articles, args.index, encoder=encoder, log=lambda line: print(line, file=sys.stderr)
-            )
+            report = build_index(args.articles, args.index, log=lambda line: print(line, file=sys.stderr))
             print(report.summary())
-        answerer = Answerer(Retriever(args.index, encoder=encoder))
+        answerer = Answerer(Retriever(args.index))
     except (IndexProblem, BuildInProgress, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from embeddings.encoder import Encoder
+from embeddings.encoder import Encoder, TextEncoder, question_encoder
 from qa.datasets import load_squad
 from qa.evaluate import normalise_answer, prepare_index, split_by_article, without_article
 from qa.retrieve import FEATURES, Retriever
@@ -37,7 +37,7 @@ class QuestionFeatures:
     sentence_holds_answer: list[np.ndarray]
 
 
-def collect(retriever: Retriever, articles, encoder: Encoder, *, mask_own: bool = False) -> list[QuestionFeatures]:
+def collect(retriever: Retriever, articles, encoder: TextEncoder, *, mask_own: bool = False) -> list[QuestionFeatures]:
     """Every candidate's features for every question; `mask_own` hides the question's article."""
     mask = without_article(retriever.current_index())
     questions = [q for a in articles for q in a.questions]
@@ -121,12 +121,12 @@ def answer_accuracy(data: list[QuestionFeatures], weights: np.ndarray, lexical: 
 
 
 def main() -> int:
-    encoder = Encoder()
+    asker = question_encoder()
     dev = load_squad("dev")
     fit, report = split_by_article(dev)
-    retriever = Retriever(prepare_index("dev", dev, encoder), encoder=encoder, candidates=40)
-    fit_data = collect(retriever, fit, encoder)
-    report_data = collect(retriever, report, encoder)
+    retriever = Retriever(prepare_index("dev", dev, Encoder()), encoder=asker, candidates=40)
+    fit_data = collect(retriever, fit, asker)
+    report_data = collect(retriever, report, asker)
     start = np.array(astuple(retriever.fusion_weights()), dtype=np.float32)
     print("features:", FEATURES, flush=True)
     for name, vector in (("start", start), ("paragraph only", np.eye(len(FEATURES))[0])):
@@ -143,7 +143,7 @@ def main() -> int:
         f"answer weights lexical={best[0]} passage={best[1]}: fit {answer_accuracy(fit_data, weights, *best):.3f},"
         f" report {answer_accuracy(report_data, weights, *best):.3f}"
     )
-    masked = collect(retriever, fit, encoder, mask_own=True)
+    masked = collect(retriever, fit, asker, mask_own=True)
     present = np.array([answer_choice(q, weights, *best)[0] for q in fit_data])
     absent = np.array([answer_choice(q, weights, *best)[0] for q in masked])
     for keep in (0.99, 0.98, 0.97, 0.95):

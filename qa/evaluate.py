@@ -2,7 +2,7 @@
 
 The dev articles become ordinary `.jsonl` articles, are indexed by the same build a user runs,
 and every question goes through `Answerer.ask`, the path the chat and the CLI take. Questions
-are encoded in batches first (the same model, the same vectors) so the run takes minutes; the
+are encoded in batches first (the chat's question encoder, the same vectors) so the run takes minutes; the
 latency figures come from a sample asked one by one, encoding included.
 
 Reported per retrieval mode: Recall@1/5/10/20 and MRR@10 of the paragraph holding the answer,
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.build import build_index
-from embeddings.encoder import Encoder
+from embeddings.encoder import Encoder, question_encoder
 from embeddings.index import Index
 from qa.answer import Answerer, Reply
 from qa.datasets import CACHE, SquadArticle, SquadQuestion, load_squad, write_jsonl
@@ -165,6 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--cache", type=Path, default=CACHE, help="where data and indexes are kept (default .cache)")
     parser.add_argument("--output", type=Path, help="write the figures as JSON here")
+    parser.add_argument(
+        "--question-encoder",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="how questions are encoded (default auto: ONNX, as the chat does)",
+    )
     parser.add_argument("--skip-not-found-check", action="store_true", help="skip the masked-article check")
     args = parser.parse_args(argv)
 
@@ -179,9 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     questions = [q for article in asked for q in article.questions]
     if args.questions and args.questions < len(questions):
         questions = [questions[i] for i in np.linspace(0, len(questions) - 1, args.questions).round().astype(int)]
-    answerer = Answerer(Retriever(index_dir, encoder=encoder))
+    asker = question_encoder(kind=args.question_encoder)
+    answerer = Answerer(Retriever(index_dir, encoder=asker))
     started = time.perf_counter()
-    vectors = encoder.encode([q.question for q in questions])
+    vectors = asker.encode([q.question for q in questions])
     results = [evaluate_mode(answerer, questions, vectors, mode=mode) for mode in args.modes]
     masked = None if args.skip_not_found_check else not_found_rate_without_own_article(answerer, questions, vectors)
     manifest = answerer.retriever.current_index().manifest
@@ -199,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                     "date": time.strftime("%Y-%m-%d"),
                     "machine": f"{platform.machine()}, {platform.python_version()}",
                     "index": name,
+                    "question_encoder": type(asker).__name__,
                     "paragraphs": manifest.paragraphs,
                     "weights": asdict(answerer.retriever.fusion_weights()),
                     "results": [asdict(r) for r in results],

@@ -24,7 +24,7 @@ from typing import Literal
 
 import numpy as np
 
-from embeddings.encoder import Encoder
+from embeddings.encoder import TextEncoder, question_encoder
 from embeddings.index import CURRENT, FusionWeights, Index, open_index
 from embeddings.keywords import terms
 from embeddings.store import StoredParagraph
@@ -60,12 +60,12 @@ class Retriever:
         self,
         index_dir: Path,
         *,
-        encoder: Encoder | None = None,
+        encoder: TextEncoder | None = None,
         weights: FusionWeights | None = None,
         candidates: int = 40,
     ) -> None:
         self.index_dir = index_dir
-        self.encoder = encoder or Encoder()
+        self.encoder = encoder or question_encoder()
         self.weights = weights  # None: the weights the index's manifest records
         self.candidates = candidates
         self._lock = threading.Lock()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from embeddings.build import build_index
-from embeddings.encoder import Encoder
+from embeddings.encoder import Encoder, TextEncoder, question_encoder
 from qa.answer import Answerer
 from qa.retrieve import Retriever
 
@@ -27,6 +27,14 @@ def encoder() -> Encoder:
     return encoder
 
 
+@pytest.fixture(scope="session", name="question_encoder")
+def shipped_question_encoder() -> TextEncoder:
+    """The encoder the chat uses for questions, loaded once."""
+    encoder = question_encoder()
+    encoder.load()
+    return encoder
+
+
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Path:
     """An index of the seed article, built once through the real build."""
@@ -36,8 +44,8 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Pa
 
 
 @pytest.fixture(scope="session")
-def answerer(seed_index: Path, encoder: Encoder) -> Answerer:
-    return Answerer(Retriever(seed_index, encoder=encoder))
+def answerer(seed_index: Path, question_encoder: TextEncoder) -> Answerer:
+    return Answerer(Retriever(seed_index, encoder=question_encoder))
 
 
 @pytest.fixture

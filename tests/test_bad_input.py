@@ -18,7 +18,7 @@ import pytest
 
 from embeddings.articles import Article, Skipped, read_articles
 from embeddings.build import build_index
-from embeddings.encoder import Encoder
+from embeddings.encoder import Encoder, TextEncoder
 from qa.retrieve import Retriever
 from tests.conftest import ROOT, SEED_FILE
 
@@ -142,7 +142,9 @@ def test_a_file_that_vanishes_during_the_read_is_skipped(tmp_path: Path):
     ]
 
 
-def test_build_over_a_messy_folder_indexes_the_good_and_reports_each_bad_once(tmp_path: Path, encoder: Encoder):
+def test_build_over_a_messy_folder_indexes_the_good_and_reports_each_bad_once(
+    tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder
+):
     folder = tmp_path / "articles"
     folder.mkdir()
     for make, *_ in SKIPPED:
@@ -154,7 +156,7 @@ def test_build_over_a_messy_folder_indexes_the_good_and_reports_each_bad_once(tm
     assert len(report.skipped) == len(SKIPPED) - 1 == len(lines)
     assert report.articles == 2  # the seed and the good line of mixed.jsonl
     assert "skipped 9" in report.summary()
-    hits = Retriever(tmp_path / "index", encoder=encoder).search("Putin unprecedented ties with China", k=1)
+    hits = Retriever(tmp_path / "index", encoder=question_encoder).search("Putin unprecedented ties with China", k=1)
     assert hits[0].paragraph.number == 2
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from embeddings.build import build_index
-from embeddings.encoder import Encoder
+from embeddings.encoder import Encoder, TextEncoder
 from qa.answer import Answerer
 from qa.retrieve import Retriever
 from tests.conftest import free_port
@@ -23,14 +23,16 @@ Read the [farewell letter](javascript:alert('link')) or see ![his portrait](http
 
 
 @pytest.mark.browser
-def test_hostile_article_text_is_inert_in_the_chat_and_the_sources(browser, tmp_path: Path, encoder: Encoder):
+def test_hostile_article_text_is_inert_in_the_chat_and_the_sources(
+    browser, tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder
+):
     from webui.page import build_page, launch_page
 
     articles = tmp_path / "articles"
     articles.mkdir()
     (articles / "hostile.txt").write_text(HOSTILE_ARTICLE, encoding="utf-8")
     build_index(articles, tmp_path / "index", encoder=encoder, progress=False, log=lambda line: None)
-    page_app = build_page(Answerer(Retriever(tmp_path / "index", encoder=encoder)))
+    page_app = build_page(Answerer(Retriever(tmp_path / "index", encoder=question_encoder)))
     url = launch_page(page_app, port=free_port(), block=False)
     context = browser.new_context()
     try:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from embeddings.build import build_index
-from embeddings.encoder import Encoder
+from embeddings.encoder import Encoder, TextEncoder
 from embeddings.index import IndexProblem, current_generation, open_index
 from qa.answer import Answerer
 from qa.retrieve import Retriever
@@ -46,7 +46,7 @@ def wait_for(path: Path, marker: str, process: subprocess.Popen, timeout: float 
 
 @pytest.mark.parametrize("moment", ["embedding paragraphs", "embedding sentences", "sentences: 100%"])
 def test_a_build_killed_mid_way_leaves_the_previous_index_whole(
-    articles_dir: Path, tmp_path: Path, encoder: Encoder, moment: str
+    articles_dir: Path, tmp_path: Path, encoder: Encoder, moment: str, question_encoder: TextEncoder
 ):
     index = tmp_path / "index"
     quiet_build(articles_dir, index, encoder)
@@ -67,7 +67,7 @@ def test_a_build_killed_mid_way_leaves_the_previous_index_whole(
         assert current_generation(index) == before and opened.manifest.paragraphs == 8
     else:
         assert opened.manifest.paragraphs in (8, 8 + 25 * 5)
-    [hit] = Retriever(index, encoder=encoder).search("Putin unprecedented ties with China", k=1)
+    [hit] = Retriever(index, encoder=question_encoder).search("Putin unprecedented ties with China", k=1)
     assert hit.paragraph.number == 2
     # The lock died with the build; the next build finishes the job and tidies the half-written folder.
     report = quiet_build(articles_dir, index, encoder)
@@ -115,7 +115,7 @@ def test_a_damaged_index_is_rebuilt_from_the_articles(articles_dir: Path, tmp_pa
 
 
 def test_the_app_answers_during_a_rebuild_and_from_the_new_index_after_it(
-    articles_dir: Path, tmp_path: Path, encoder: Encoder
+    articles_dir: Path, tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder
 ):
     from gradio_client import Client
 
@@ -123,7 +123,7 @@ def test_the_app_answers_during_a_rebuild_and_from_the_new_index_after_it(
 
     index = tmp_path / "index"
     quiet_build(articles_dir, index, encoder)
-    page = build_page(Answerer(Retriever(index, encoder=encoder)))
+    page = build_page(Answerer(Retriever(index, encoder=question_encoder)))
     url = launch_page(page, port=free_port(), block=False)
     try:
         failures: list[BaseException] = []

@@ -1,0 +1,36 @@
+"""The two encoders: torch for building, int8 ONNX for questions, giving the same vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embeddings.articles import parse_plain_text
+from embeddings.encoder import Encoder, OnnxEncoder, TextEncoder, question_encoder
+from tests.conftest import SEED_FILE
+
+QUESTIONS = ["Where did Xi and Putin meet?", "And when?", "Что сказал Путин?", "习近平在哪里？", "x" * 3000]
+
+
+def test_onnx_question_vectors_match_the_build_model(encoder: Encoder, question_encoder: TextEncoder):
+    assert isinstance(question_encoder, OnnxEncoder)
+    seed = parse_plain_text(SEED_FILE.read_text(encoding="utf-8"), article_id="seed", path=SEED_FILE.name)
+    texts = QUESTIONS + list(seed.paragraphs)
+    onnx, torch = question_encoder.encode(texts), encoder.encode(texts)
+    assert onnx.shape == torch.shape == (len(texts), encoder.dimension)
+    assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-4)
+    assert (onnx * torch).sum(axis=1).min() > 0.99
+
+
+def test_a_question_gets_the_same_vector_alone_or_in_a_padded_batch(question_encoder: TextEncoder):
+    batch = question_encoder.encode(QUESTIONS)
+    alone = np.stack([question_encoder.encode([q])[0] for q in QUESTIONS])
+    assert np.allclose(batch, alone, atol=1e-5)
+    assert question_encoder.encode([]).shape == (0, batch.shape[1])
+
+
+def test_the_onnx_path_is_only_for_the_model_it_ships(tmp_path):
+    assert isinstance(question_encoder(kind="torch"), Encoder)
+    assert isinstance(question_encoder(str(tmp_path)), Encoder)
+    with pytest.raises(ValueError, match="ONNX question encoder ships only"):
+        question_encoder(str(tmp_path), kind="onnx")
