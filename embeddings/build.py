@@ -53,7 +53,7 @@ class BuildReport:
     duplicate_paragraphs: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     up_to_date: bool = False
-    vector_index: str = ""
+    vector_index: dict[str, str] = field(default_factory=dict)  # search kind, for paragraphs and sentences
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -63,7 +63,8 @@ class BuildReport:
             head = (
                 f"indexed {self.articles} articles, {self.paragraphs} paragraphs, {self.sentences} sentences"
                 f" ({self.embedded_paragraphs} paragraphs and {self.embedded_sentences} sentences embedded,"
-                f" the rest reused) with a {self.vector_index} index"
+                f" the rest reused); vector search: "
+                + ", ".join(f"{vectors} {kind}" for vectors, kind in self.vector_index.items())
             )
         skipped = f"; skipped {len(self.skipped)} (listed above)" if self.skipped else ""
         return f"{head}{skipped} in {self.seconds:.1f} s"
@@ -274,8 +275,7 @@ def _write_generation(
         index = create_vector_index(vector_index, dimension, size=len(matrix))
         index.build(matrix)
         index.save(folder / f"{name}.faiss")
-        if name == "paragraphs":
-            report.vector_index = index.kind
+        report.vector_index[name] = index.kind
     KeywordIndex.build([p.text for p in plan.paragraphs]).save(folder / "keywords")
     report.articles, report.paragraphs, report.sentences = len(plan.articles), len(plan.paragraphs), len(sentence_owner)
 

@@ -32,7 +32,7 @@ from embeddings.keywords import KeywordIndex
 from embeddings.store import ParagraphStore
 from embeddings.vector_index import FaissIndex, load_vector_index
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 LOCK = "build.lock"
 REBUILD_HINT = "python -m embeddings.build --index {index} --full"
@@ -65,7 +65,7 @@ class Manifest:
     model_path: str
     dimension: int
     normalised: bool
-    vector_index: str
+    vector_index: dict[str, str]  # FAISS index kind for "paragraphs" and "sentences"
     articles: int
     paragraphs: int
     sentences: int
@@ -137,8 +137,8 @@ def open_index(index_dir: Path, *, model: str | None = None) -> Index:
             paragraph_vectors=np.load(folder / "paragraphs.npy", mmap_mode="r"),
             sentence_vectors=np.load(folder / "sentences.npy", mmap_mode="r"),
             sentence_owner=np.load(folder / "sentence_owner.npy", mmap_mode="r"),
-            paragraph_index=load_vector_index(folder / "paragraphs.faiss", manifest.vector_index),
-            sentence_index=load_vector_index(folder / "sentences.faiss", manifest.vector_index),
+            paragraph_index=load_vector_index(folder / "paragraphs.faiss"),
+            sentence_index=load_vector_index(folder / "sentences.faiss"),
             keywords=KeywordIndex.load(folder / "keywords", empty=manifest.paragraphs == 0),
         )
         consistent = (

@@ -1,8 +1,8 @@
 """Nearest-neighbour search over unit vectors: one small contract, FAISS backends behind it.
 
-Like txtai's `ann` package: `VectorIndex` is the contract (build, add, remove, search, save,
-load), `create_vector_index` picks a backend by name, and each backend is a few lines. Ids are
-the row numbers of the paragraph store, so a hit maps straight to its text.
+Like txtai's `ann` package: `VectorIndex` is the contract (build, add, search, save, load),
+`create_vector_index` picks a backend by name, and each backend is a few lines. Ids are the row
+numbers of the paragraph store (or sentence table), so a hit maps straight to its text.
 """
 
 from __future__ import annotations
@@ -13,8 +13,12 @@ from typing import Protocol
 import faiss
 import numpy as np
 
-# Exact search is fast enough below this many vectors; above it an approximate index pays.
-APPROXIMATE_FROM = 200_000
+# Exact search costs about 6 ms per question at 22k vectors and 20 ms at 100k here, growing
+# with the count; HNSW answers in about 1 ms with Recall@10 0.99+ of exact (docs/benchmarks.md).
+# Paragraph and sentence vectors each choose by their own count.
+APPROXIMATE_FROM = 20_000
+HNSW_NEIGHBOURS = 32  # M: links per vector; more is better recall, more memory and build time
+HNSW_BUILD_BREADTH = 80  # efConstruction
 
 
 class VectorIndex(Protocol):
@@ -22,7 +26,6 @@ class VectorIndex(Protocol):
 
     def build(self, vectors: np.ndarray) -> None: ...
     def add(self, vectors: np.ndarray, ids: np.ndarray) -> None: ...
-    def remove(self, ids: np.ndarray) -> None: ...
     def search(
         self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]: ...
@@ -47,9 +50,6 @@ class FaissIndex:
         if len(vectors):
             self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
 
-    def remove(self, ids: np.ndarray) -> None:
-        self.index.remove_ids(ids.astype(np.int64))
-
     def search(
         self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +67,7 @@ class FaissIndex:
             faiss.SearchParametersHNSW(sel=selector) if self.kind == "hnsw" else faiss.SearchParameters(sel=selector)
         )
         if self.kind == "hnsw":
-            params.efSearch = max(128, k)
+            params.efSearch = max(faiss.downcast_index(self.index.index).hnsw.efSearch, k)
         return self.index.search(queries, k, params=params)
 
     def save(self, path: Path) -> None:
@@ -78,8 +78,13 @@ class FaissIndex:
 
 
 def choose_kind(size: int) -> str:
-    """Exact search while small, HNSW (no training, good recall) above `APPROXIMATE_FROM`."""
+    """Exact search while small, HNSW (no training, good recall) from `APPROXIMATE_FROM` on."""
     return "flat" if size < APPROXIMATE_FROM else "hnsw"
+
+
+def search_breadth(size: int) -> int:
+    """HNSW's efSearch for an index of `size` vectors: wider as the graph grows, to hold recall."""
+    return 128 if size < 100_000 else 256
 
 
 def create_vector_index(kind: str, dimension: int, *, size: int = 0) -> FaissIndex:
@@ -89,18 +94,19 @@ def create_vector_index(kind: str, dimension: int, *, size: int = 0) -> FaissInd
     if kind == "flat":
         inner = faiss.IndexFlatIP(dimension)
     elif kind == "hnsw":
-        inner = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
-        inner.hnsw.efConstruction = 80
-        inner.hnsw.efSearch = 128
+        inner = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        inner.hnsw.efConstruction = HNSW_BUILD_BREADTH
+        inner.hnsw.efSearch = search_breadth(size)
     else:
         raise ValueError(f"unknown vector index kind {kind!r}: use auto, flat or hnsw")
     return FaissIndex(kind, faiss.IndexIDMap2(inner))
 
 
-def load_vector_index(path: Path, kind: str) -> FaissIndex:
+def load_vector_index(path: Path) -> FaissIndex:
     """Read an index written by `FaissIndex.save`, memory-mapped where FAISS can."""
     try:
         index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
     except RuntimeError:
         index = faiss.read_index(str(path))
-    return FaissIndex(kind, index)
+    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
+    return FaissIndex("hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat", index)

@@ -9,10 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from embeddings import vector_index
 from embeddings.build import build_index
-from embeddings.encoder import Encoder
+from embeddings.encoder import Encoder, TextEncoder
 from embeddings.index import BuildInProgress, IndexProblem, build_lock, current_generation, open_index
 from qa.retrieve import Retriever
 from tests.conftest import ROOT, SEED_FILE
@@ -42,7 +44,7 @@ def test_unchanged_articles_embed_nothing_and_write_nothing(articles_dir: Path, 
 
 
 def test_editing_one_article_re_embeds_only_its_changed_paragraphs(
-    articles_dir: Path, tmp_path: Path, encoder: Encoder
+    articles_dir: Path, tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder
 ):
     index = tmp_path / "index"
     (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
@@ -52,15 +54,17 @@ def test_editing_one_article_re_embeds_only_its_changed_paragraphs(
     report = quiet_build(articles_dir, index, encoder)
     assert report.embedded_paragraphs == 1 and report.embedded_sentences == 1
     assert report.paragraphs == 11
-    [hit] = Retriever(index, encoder=encoder).search("How many cable strands were replaced?", k=1)
+    [hit] = Retriever(index, encoder=question_encoder).search("How many cable strands were replaced?", k=1)
     assert "160 rusted" in hit.paragraph.text
 
 
-def test_deleted_article_leaves_search_results(articles_dir: Path, tmp_path: Path, encoder: Encoder):
+def test_deleted_article_leaves_search_results(
+    articles_dir: Path, tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder
+):
     index = tmp_path / "index"
     (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
     quiet_build(articles_dir, index, encoder)
-    retriever = Retriever(index, encoder=encoder)
+    retriever = Retriever(index, encoder=question_encoder)
     assert retriever.search("ferry service crossing", k=1)[0].paragraph.article_id == "bridge.txt"
     (articles_dir / "bridge.txt").unlink()
     report = quiet_build(articles_dir, index, encoder)
@@ -92,8 +96,34 @@ def test_manifest_describes_the_build(seed_index: Path, encoder: Encoder):
     manifest = open_index(seed_index).manifest
     assert manifest.model == "all-MiniLM-L6-v2" and manifest.dimension == 384 and manifest.normalised
     assert (manifest.articles, manifest.paragraphs) == (1, 8)
-    assert manifest.vector_index == "flat"
+    assert manifest.vector_index == {"paragraphs": "flat", "sentences": "flat"}
     assert Path(manifest.model_path).is_dir()
+
+
+def test_above_the_threshold_an_approximate_index_is_built_and_still_finds_the_paragraph(
+    articles_dir: Path, tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder, monkeypatch
+):
+    """HNSW from 12 vectors instead of 20,000: the 11 paragraphs stay exact, their sentences do not."""
+    monkeypatch.setattr(vector_index, "APPROXIMATE_FROM", 12)
+    index = tmp_path / "index"
+    (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
+    report = quiet_build(articles_dir, index, encoder)
+    assert report.vector_index == {"paragraphs": "flat", "sentences": "hnsw"}
+    assert open_index(index).manifest.vector_index == report.vector_index
+    retriever = Retriever(index, encoder=question_encoder)
+    assert retriever.current_index().sentence_index.kind == "hnsw"
+    [hit] = retriever.search("How many cable strands were replaced?", k=1)
+    assert "140 corroded" in hit.paragraph.text
+    quiet_build(articles_dir, index, encoder, vector_index="hnsw")  # forced: both approximate
+    assert open_index(index).manifest.vector_index == {"paragraphs": "hnsw", "sentences": "hnsw"}
+    [hit] = retriever.search("How many cable strands were replaced?", k=1)
+    assert "140 corroded" in hit.paragraph.text
+    allowed = np.ones(retriever.current_index().manifest.paragraphs, dtype=bool)
+    for entry in retriever.current_index().store.articles():
+        if entry.article.id == hit.paragraph.article_id:
+            allowed[entry.paragraph_rows.start : entry.paragraph_rows.stop] = False
+    hits = retriever.search("How many cable strands were replaced?", k=3, allowed=allowed)
+    assert len(hits) == 3 and all(h.paragraph.article_id != hit.paragraph.article_id for h in hits)
 
 
 def test_duplicate_paragraphs_are_indexed_once(articles_dir: Path, tmp_path: Path, encoder: Encoder):
@@ -121,12 +151,14 @@ def test_full_rebuild_embeds_everything_again(articles_dir: Path, tmp_path: Path
     assert len(list(index.glob("gen-*"))) == 2  # the live one and the one before it
 
 
-def test_an_empty_folder_builds_an_empty_index_that_answers_nothing(tmp_path: Path, encoder: Encoder):
+def test_an_empty_folder_builds_an_empty_index_that_answers_nothing(
+    tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder
+):
     empty = tmp_path / "empty"
     empty.mkdir()
     report = quiet_build(empty, tmp_path / "index", encoder)
     assert report.paragraphs == 0
-    assert Retriever(tmp_path / "index", encoder=encoder).search("anything", k=3) == []
+    assert Retriever(tmp_path / "index", encoder=question_encoder).search("anything", k=3) == []
 
 
 def test_removing_every_article_then_adding_back(articles_dir: Path, tmp_path: Path, encoder: Encoder):
