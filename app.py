@@ -93,9 +93,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     answerer.ask("warm up")  # load the model now, not on the first visitor's question
 
-    from webui.page import build_page, launch_page  # gradio loads only when serving
+    from webui.server import serve  # gradio loads only when serving
 
-    launch_page(build_page(answerer), host=args.host, port=args.port, auth=credentials, root_path=args.root_path)
+    try:
+        serve(answerer, host=args.host, port=args.port, auth=credentials, root_path=args.root_path)
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

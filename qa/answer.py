@@ -17,6 +17,7 @@ from qa.retrieve import Candidate, Mode, Retriever
 
 MAX_QUESTION_CHARS = 1000
 DEFAULT_K = 5
+MAX_K = 50  # passages one reply may cite
 NOT_FOUND = "I found nothing in the articles that answers this."
 EMPTY_QUESTION = "Ask a question about the articles, for example: who met whom, where, and when?"
 
@@ -150,6 +151,6 @@ class Answerer:
         cleaned, notes = clean_question(question)
         if not cleaned:
             return Reply(question="", answer=EMPTY_QUESTION, found=False, notes=notes)
-        k = max(1, min(int(k), 50))
+        k = max(1, min(int(k), MAX_K))
         candidates = self.retriever.search(cleaned, k=k, mode=mode, question_vector=question_vector, allowed=allowed)
         return compose_reply(cleaned, candidates, weights=self.weights, notes=notes)

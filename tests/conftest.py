@@ -66,12 +66,11 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def chat_url(answerer: Answerer) -> Iterator[str]:
     """The real chat page over the seed index, served on a free loopback port."""
-    from webui.page import build_page, launch_page
+    from webui.server import serve
 
-    page = build_page(answerer)
-    url = launch_page(page, port=free_port(), block=False)
-    yield url
-    page.close()
+    server = serve(answerer, port=free_port(), block=False)
+    yield server.url
+    server.close()
 
 
 CHROMIUM_FLAGS = [

@@ -44,10 +44,10 @@ def test_listening_beyond_this_machine_without_a_login_warns():
 def test_a_login_protects_the_page_and_the_api(answerer: Answerer):
     from gradio_client import Client
 
-    from webui.page import build_page, launch_page
+    from webui.server import serve
 
-    page = build_page(answerer)
-    url = launch_page(page, port=free_port(), auth=("editor", "s3cret"), block=False)
+    server = serve(answerer, port=free_port(), auth=("editor", "s3cret"), block=False)
+    url = server.url
     try:
         with pytest.raises(HTTPError) as refused:
             urlopen(url.rstrip("/") + "/gradio_api/info", timeout=10)
@@ -59,4 +59,4 @@ def test_a_login_protects_the_page_and_the_api(answerer: Answerer):
         )
         assert reply["passages"][0]["paragraph"] == 1
     finally:
-        page.close()
+        server.close()

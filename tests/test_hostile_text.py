@@ -26,14 +26,14 @@ Read the [farewell letter](javascript:alert('link')) or see ![his portrait](http
 def test_hostile_article_text_is_inert_in_the_chat_and_the_sources(
     browser, tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder
 ):
-    from webui.page import build_page, launch_page
+    from webui.server import serve
 
     articles = tmp_path / "articles"
     articles.mkdir()
     (articles / "hostile.txt").write_text(HOSTILE_ARTICLE, encoding="utf-8")
     build_index(articles, tmp_path / "index", encoder=encoder, progress=False, log=lambda line: None)
-    page_app = build_page(Answerer(Retriever(tmp_path / "index", encoder=question_encoder)))
-    url = launch_page(page_app, port=free_port(), block=False)
+    server = serve(Answerer(Retriever(tmp_path / "index", encoder=question_encoder)), port=free_port(), block=False)
+    url = server.url
     context = browser.new_context()
     try:
         page = context.new_page()
@@ -62,4 +62,4 @@ def test_hostile_article_text_is_inert_in_the_chat_and_the_sources(
         assert not [u for u in requests if "evil.example" in u]
     finally:
         context.close()
-        page_app.close()
+        server.close()

@@ -119,12 +119,12 @@ def test_the_app_answers_during_a_rebuild_and_from_the_new_index_after_it(
 ):
     from gradio_client import Client
 
-    from webui.page import build_page, launch_page
+    from webui.server import serve
 
     index = tmp_path / "index"
     quiet_build(articles_dir, index, encoder)
-    page = build_page(Answerer(Retriever(index, encoder=question_encoder)))
-    url = launch_page(page, port=free_port(), block=False)
+    server = serve(Answerer(Retriever(index, encoder=question_encoder)), port=free_port(), block=False)
+    url = server.url
     try:
         failures: list[BaseException] = []
         answers: list[dict] = []
@@ -157,7 +157,7 @@ def test_the_app_answers_during_a_rebuild_and_from_the_new_index_after_it(
         after = Client(url, verbose=False).predict("When did the harbour bridge reopen?", 2, api_name="/ask")
         assert after["passages"][0]["article"] == "bridge.txt" and "Tuesday" in after["answer"]
     finally:
-        page.close()
+        server.close()
 
 
 QUESTIONS = {

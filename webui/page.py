@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no phoning home
-
-import gradio as gr
+import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
 
 from qa.answer import DEFAULT_K, Answerer
 from webui.render import reply_markdown, sources_html
@@ -96,36 +92,3 @@ def build_page(answerer: Answerer, *, title: str = "Ask the articles") -> gr.Blo
 
         gr.api(ask, api_name="ask")
     return page
-
-
-def launch_page(
-    page: gr.Blocks,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 7860,
-    auth: tuple[str, str] | None = None,
-    root_path: str = "",
-    block: bool = True,
-) -> str:
-    """Serve `page` with this product's settings; returns the local URL when not blocking.
-
-    Concurrency: up to 4 questions are answered at once (the model and FAISS release the GIL,
-    and the machine has few cores); up to 64 more wait in the queue, after which a visitor is
-    told the server is busy instead of waiting without end.
-    """
-    page.queue(default_concurrency_limit=4, max_size=64)
-    _, local_url, _ = page.launch(
-        server_name=host,
-        server_port=port,
-        auth=auth,
-        root_path=root_path or None,
-        share=False,
-        run_history=False,  # questions are private: no run history page, nothing kept per browser
-        footer_links=["api"],
-        show_error=False,
-        quiet=not block,
-        prevent_thread_lock=not block,
-        theme=theme(),
-        css=CSS,
-    )
-    return local_url
