@@ -1,13 +1,15 @@
 """Load benchmark: many clients asking the running chat at once, over loopback only.
 
-    python benchmarks/load_chat.py [--clients 32] [--seconds 60] [--articles seeds]
+    python benchmarks/load_chat.py [--clients 32] [--seconds 60] [--via json gradio] [--articles seeds]
 
-Starts `app.py` on a free loopback port, then each client thread asks questions through the
-Gradio HTTP API of `/ask` (POST the question, read the answer from the event stream) until the
-time is up or its request budget is spent. Plain HTTP, not `gradio_client`: on two cores the
-heavier client would spend more CPU than the server and measure itself. Prints requests served,
-errors, latency p50/p95/p99, the server's peak resident memory and its CPU time a request.
-Bounded in count and time; it stops the server itself.
+Starts `app.py` on a free loopback port, then each client thread asks questions until the time
+is up or its request budget is spent, through each API in turn against the same server:
+`json` is `GET /api/ask` (one request, one JSON reply); `gradio` is Gradio's HTTP API of `/ask`
+(POST the question, read the answer from the event stream), the path the chat page takes.
+Plain HTTP, not `gradio_client`: on two cores the heavier client would spend more CPU than the
+server and measure itself. Prints, per API, requests served, errors, latency p50/p95/p99 and the
+server's CPU time a request, then the server's peak resident memory. Bounded in count and time;
+it stops the server itself.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
 import numpy as np
@@ -58,7 +61,13 @@ def peak_memory_mb(pid: int) -> float:
     return float("nan")
 
 
-def ask_over_http(url: str, question: str, k: int = 5) -> dict:
+def ask_json(url: str, question: str, k: int = 5) -> dict:
+    """One question through `GET /api/ask`."""
+    with urlopen(f"{url}api/ask?{urlencode({'q': question, 'k': k})}", timeout=60) as response:
+        return json.load(response)
+
+
+def ask_gradio(url: str, question: str, k: int = 5) -> dict:
     """One question through Gradio's HTTP API: start the call, then read its event stream."""
     body = json.dumps({"data": [question, k]}).encode()
     start = Request(f"{url}gradio_api/call/ask", data=body, headers={"Content-Type": "application/json"})
@@ -77,11 +86,55 @@ def ask_over_http(url: str, question: str, k: int = 5) -> dict:
     raise RuntimeError("the event stream ended without an answer")
 
 
+ASKERS = {"json": ask_json, "gradio": ask_gradio}
+
+
+def drive(ask, via: str, url: str, server_pid: int, args: argparse.Namespace) -> str:
+    """Run the clients against one API; its row of the results table."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    budget = threading.Semaphore(args.max_requests)
+    stop_at = time.monotonic() + args.seconds
+
+    def client_loop(number: int) -> None:
+        asked = number
+        while time.monotonic() < stop_at and budget.acquire(blocking=False):
+            question = QUESTIONS[asked % len(QUESTIONS)]
+            asked += 1
+            started = time.perf_counter()
+            try:
+                reply = ask(url, question)
+                if reply["question"] != question or not reply["passages"]:
+                    errors.append(f"wrong reply to {question!r}")
+                latencies.append(time.perf_counter() - started)
+            except Exception as error:  # every failure is counted and reported
+                errors.append(repr(error)[:200])
+
+    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(args.clients)]
+    server_cpu_before = cpu_seconds(server_pid)
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - began
+    server_cpu = cpu_seconds(server_pid) - server_cpu_before
+    ms = np.array(latencies) * 1000 if latencies else np.array([np.nan])
+    p50, p95, p99 = np.percentile(ms, [50, 95, 99])
+    cpu_ms = 1000 * server_cpu / max(len(latencies), 1)
+    row = (
+        f"| {via} | {len(latencies)} | {len(latencies) / elapsed:.1f} | {len(errors)}"
+        f" | {p50:.0f} | {p95:.0f} | {p99:.0f} | {cpu_ms:.0f} |"
+    )
+    return "\n".join([row] + [f"  error: {error}" for error in errors[:5]])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--max-requests", type=int, default=20_000, help="upper bound on requests in all")
+    parser.add_argument("--via", nargs="+", choices=tuple(ASKERS), default=list(ASKERS), help="APIs to drive, in turn")
     parser.add_argument("--articles", type=Path, default=ROOT / "seeds")
     args = parser.parse_args()
 
@@ -102,48 +155,12 @@ def main() -> int:
                     if server.poll() is not None or time.monotonic() > deadline:
                         raise SystemExit("the app did not start") from None
                     time.sleep(0.5)
-            latencies: list[float] = []
-            errors: list[str] = []
-            budget = threading.Semaphore(args.max_requests)
-            stop_at = time.monotonic() + args.seconds
-
-            def client_loop(number: int) -> None:
-                asked = number
-                while time.monotonic() < stop_at and budget.acquire(blocking=False):
-                    question = QUESTIONS[asked % len(QUESTIONS)]
-                    asked += 1
-                    started = time.perf_counter()
-                    try:
-                        reply = ask_over_http(url, question)
-                        if reply["question"] != question or not reply["passages"]:
-                            errors.append(f"wrong reply to {question!r}")
-                        latencies.append(time.perf_counter() - started)
-                    except Exception as error:  # every failure is counted and reported
-                        errors.append(repr(error)[:200])
-
-            threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(args.clients)]
-            server_cpu_before = cpu_seconds(server.pid)
-            began = time.monotonic()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            elapsed = time.monotonic() - began
-            server_cpu = cpu_seconds(server.pid) - server_cpu_before
-            ms = np.array(latencies) * 1000 if latencies else np.array([np.nan])
-            print(f"clients {args.clients}, {elapsed:.0f} s, cores {os.cpu_count()}")
-            print(f"requests served {len(latencies)} ({len(latencies) / elapsed:.1f}/s), errors {len(errors)}")
-            print(
-                f"latency ms: p50 {np.percentile(ms, 50):.0f}, p95 {np.percentile(ms, 95):.0f},"
-                f" p99 {np.percentile(ms, 99):.0f}, max {ms.max():.0f}"
-            )
+            print(f"clients {args.clients}, {args.seconds:.0f} s per API, cores {os.cpu_count()}")
+            print("| API | requests | per second | errors | p50 ms | p95 ms | p99 ms | server CPU ms a request |")
+            print("|" + " --- |" * 8)
+            for via in args.via:
+                print(drive(ASKERS[via], via, url, server.pid, args), flush=True)
             print(f"server peak resident memory {peak_memory_mb(server.pid):.0f} MB")
-            print(
-                f"server CPU {server_cpu:.0f} s of {elapsed * (os.cpu_count() or 1):.0f} core-seconds,"
-                f" {1000 * server_cpu / max(len(latencies), 1):.0f} ms a request; the clients used the rest"
-            )
-            for error in errors[:5]:
-                print("  error:", error)
         finally:
             server.terminate()
             server.wait(timeout=60)

