@@ -9,10 +9,12 @@ encoding the question.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from qa.conversation import conversation_context, rewrite_bare_question
 from qa.retrieve import Candidate, Mode, Retriever
 
 MAX_QUESTION_CHARS = 1000
@@ -30,6 +32,7 @@ class AnswerWeights:
     passage: float = 0.85  # weight of the passage's fused score
     sentences_from: int = 3  # answer sentences are looked for in this many top passages
     min_relevance: float = 0.65  # below this, similarity plus weighted lexical share: "not found"
+    context: float = 0.6  # weight of the earlier questions' vector when a follow-up is read with them
 
 
 @dataclass(frozen=True)
@@ -145,12 +148,25 @@ class Answerer:
         mode: Mode = "hybrid",
         question_vector: np.ndarray | None = None,
         allowed: np.ndarray | None = None,
+        earlier: Sequence[str] = (),
     ) -> Reply:
         """Answer one question. `question_vector` lets a batch job encode many questions at once;
-        `allowed` (a mask over paragraph rows) restricts the search to some articles."""
+        `allowed` (a mask over paragraph rows) restricts the search to some articles; `earlier`
+        holds the conversation's previous questions, oldest first, for follow-ups."""
         cleaned, notes = clean_question(question)
         if not cleaned:
             return Reply(question="", answer=EMPTY_QUESTION, found=False, notes=notes)
         k = max(1, min(int(k), MAX_K))
-        candidates = self.retriever.search(cleaned, k=k, mode=mode, question_vector=question_vector, allowed=allowed)
+        searched = cleaned
+        context = conversation_context(cleaned, [clean_question(q)[0] for q in earlier])
+        rewritten = rewrite_bare_question(cleaned, context)
+        if rewritten:
+            searched, question_vector = rewritten, None
+            notes = (*notes, f"Read as: {rewritten}")
+        elif context:  # the earlier questions steer the meaning (vector); the words searched stay the new ones
+            own, before = self.retriever.encoder.encode([cleaned, " ".join(context)])
+            mixed = (own if question_vector is None else question_vector) + self.weights.context * before
+            question_vector = mixed / np.linalg.norm(mixed)
+            notes = (*notes, "Read as a follow-up to: " + " / ".join(context))
+        candidates = self.retriever.search(searched, k=k, mode=mode, question_vector=question_vector, allowed=allowed)
         return compose_reply(cleaned, candidates, weights=self.weights, notes=notes)

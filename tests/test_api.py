@@ -81,3 +81,18 @@ def test_the_page_login_covers_the_api(answerer: Answerer):
         assert status == 200 and reply["passages"][0]["paragraph"] == 1
     finally:
         server.close()
+
+
+def test_earlier_questions_make_a_follow_up(chat_url: str):
+    api = chat_url + "api/ask"
+    earlier = "Where did Xi and Putin meet?"
+    by_get = call(api + "?" + urlencode({"q": "And when?", "earlier": earlier}))
+    by_form = call(api, data=urlencode({"q": "And when?", "earlier": earlier}).encode())
+    body = json.dumps({"q": "And when?", "earlier": [earlier]}).encode()
+    by_json = call(api, data=body, headers={"Content-Type": "application/json"})
+    assert by_get == by_form == by_json
+    status, reply = by_get
+    assert status == 200 and reply["notes"] == ["Read as: when did Xi and Putin meet?"]
+    body = json.dumps({"q": "And when?", "earlier": "not a list"}).encode()
+    status, reply = call(api, data=body, headers={"Content-Type": "application/json"})
+    assert status == 400 and "earlier must be a list" in reply["error"]

@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 from urllib.request import urlopen
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS
 
@@ -88,3 +89,20 @@ def test_the_api_cuts_a_long_question_with_a_note(chat_url: str):
     reply = Client(chat_url, verbose=False).predict("Where did Xi and Putin meet? " * 4000, 2, api_name="/ask")
     assert len(reply["question"]) == 1000
     assert reply["notes"] == ["Your question was cut to its first 1000 characters (of 115999)."]
+
+
+@pytest.mark.browser
+def test_a_follow_up_in_the_chat_is_read_with_the_question_before_it(browser, chat_url: str):
+    context = browser.new_context()
+    page = context.new_page()
+    ask_in_browser(page, chat_url, "Where did Xi and Putin meet?")
+    expect(page.locator("#chat .message.bot").first).to_contain_text("met in Beijing", timeout=30_000)
+    box = page.locator("#question textarea")
+    box.fill("And when?")
+    box.press("Enter")
+    expect(page.locator("#chat .message.bot").nth(1)).to_contain_text(
+        "Read as: when did Xi and Putin meet?", timeout=30_000
+    )
+    cards = page.locator("#sources .source-card")
+    assert "February 4" in cards.nth(0).inner_text() + cards.nth(1).inner_text()
+    context.close()

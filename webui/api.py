@@ -1,5 +1,8 @@
 """The JSON API beside the page: `GET /api/ask?q=...&k=...` and `POST /api/ask` (form or JSON).
 
+`earlier` (repeated, or a JSON list) carries the conversation's previous questions, oldest
+first, so a follow-up such as "And when?" is read as in the chat.
+
 Replies have the shape `qa.ask --json` prints (`Reply.to_json`); every error is JSON too, with a
 one-line `error`. When the page is protected by a login, the API asks for the same user and
 password by HTTP Basic authentication (`curl -u user:password`).
@@ -21,6 +24,7 @@ from embeddings.index import IndexProblem
 from qa.answer import DEFAULT_K, MAX_K, Answerer
 
 MAX_REQUEST_CHARS = 100_000  # longer questions are refused; up to this, they are cut with a note
+MAX_EARLIER = 10  # earlier questions read; a follow-up leans on at most the last few anyway
 CONCURRENT_ANSWERS = 4  # as many as the chat's queue answers at once, on a machine with few cores
 
 
@@ -58,7 +62,7 @@ def api_router(answerer: Answerer, *, logins: Sequence[tuple[str, str]] = ()) ->
     router = APIRouter()
     answering = threading.BoundedSemaphore(CONCURRENT_ANSWERS)
 
-    def answer(request: Request, question: object, k: object) -> JSONResponse:
+    def answer(request: Request, question: object, k: object, earlier: object = ()) -> JSONResponse:
         if not is_allowed(basic_credentials(request), logins):
             return error(401, "log in: this server needs a user and password", **{"WWW-Authenticate": "Basic"})
         if not isinstance(question, str):
@@ -71,16 +75,20 @@ def api_router(answerer: Answerer, *, logins: Sequence[tuple[str, str]] = ()) ->
             return error(400, f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
         if not 1 <= passages <= MAX_K:
             return error(400, f"k must be a whole number from 1 to {MAX_K}, not {passages}")
+        if not isinstance(earlier, list | tuple) or not all(isinstance(e, str) for e in earlier):
+            return error(400, "earlier must be a list of the conversation's previous questions")
+        if sum(len(e) for e in earlier[-MAX_EARLIER:]) > MAX_REQUEST_CHARS:
+            return error(413, f"earlier questions too long: the limit is {MAX_REQUEST_CHARS} characters in all")
         try:
             with answering:
-                reply = answerer.ask(question, k=passages)
+                reply = answerer.ask(question, k=passages, earlier=list(earlier[-MAX_EARLIER:]))
         except IndexProblem as problem:
             return error(503, str(problem))
         return JSONResponse(reply.to_json())
 
     @router.get("/api/ask")
     def ask_get(request: Request, q: str | None = None, k: str | None = None) -> JSONResponse:
-        return answer(request, q, k)
+        return answer(request, q, k, request.query_params.getlist("earlier"))
 
     @router.post("/api/ask")
     async def ask_post(request: Request) -> JSONResponse:
@@ -91,9 +99,10 @@ def api_router(answerer: Answerer, *, logins: Sequence[tuple[str, str]] = ()) ->
                 if not isinstance(body, dict):
                     return error(400, 'send a JSON object such as {"q": "Who met whom?", "k": 5}')
             else:
-                body = dict(await request.form())
+                form = await request.form()
+                body = {"q": form.get("q"), "k": form.get("k"), "earlier": form.getlist("earlier")}
         except ValueError as problem:
             return error(400, f"unreadable request body: {problem}")
-        return await run_in_threadpool(answer, request, body.get("q"), body.get("k"))
+        return await run_in_threadpool(answer, request, body.get("q"), body.get("k"), body.get("earlier", []))
 
     return router

@@ -36,12 +36,22 @@ def theme() -> gr.themes.Base:
     )
 
 
+def message_text(message: dict) -> str:
+    """The text of a chat message, whether Gradio holds it as a string or as content parts."""
+    content = message.get("content", "")
+    if isinstance(content, str):
+        return content
+    parts = content if isinstance(content, list) else [content]
+    return " ".join(p.get("text", "") for p in parts if isinstance(p, dict))
+
+
 def build_page(answerer: Answerer, *, title: str = "Ask the articles") -> gr.Blocks:
     """The chat page for `answerer`: chat box, examples, a top-k control and the sources panel."""
 
     def respond(message: str, history: list[dict], k: float):
         history = list(history or [])
-        reply = answerer.ask(message or "", k=int(k))
+        earlier = [message_text(m) for m in history if m.get("role") == "user"]
+        reply = answerer.ask(message or "", k=int(k), earlier=earlier)
         if reply.question:
             history.append({"role": "user", "content": reply.question})
         history.append({"role": "assistant", "content": reply_markdown(reply)})

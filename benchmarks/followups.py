@@ -1,0 +1,99 @@
+"""Follow-up questions with and without the conversation, side by side in one run.
+
+    python benchmarks/followups.py
+
+Pairs in `benchmarks/data/followups.jsonl` (written by hand over the seed and SQuAD v1.1 dev
+articles): a first question, then a follow-up that leans on it ("And when did he die?"), with
+the article and paragraph that answer the follow-up. Reports Recall@1/@5 of the follow-up asked
+alone and asked after the first question, for a few weights of the earlier question. A guard
+for changing the subject: dev questions asked after an unrelated question from another article
+must not get worse.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from embeddings.build import build_index
+from embeddings.encoder import Encoder
+from qa.answer import Answerer, AnswerWeights, Reply
+from qa.conversation import conversation_context
+from qa.datasets import CACHE, load_squad
+from qa.evaluate import prepare_index
+from qa.retrieve import Retriever
+
+ROOT = Path(__file__).resolve().parent.parent
+PAIRS = ROOT / "benchmarks" / "data" / "followups.jsonl"
+WEIGHTS = (0.3, 0.6, 1.0)
+SWITCH_SAMPLE = 500
+
+
+def rank(reply: Reply, article: str, paragraph: int) -> int | None:
+    for position, passage in enumerate(reply.passages):
+        if passage.article == article and passage.paragraph == paragraph:
+            return position
+    return None
+
+
+def recall(ranks: list[int | None], at: int) -> float:
+    return sum(r is not None and r < at for r in ranks) / len(ranks)
+
+
+def main() -> int:
+    pairs = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    encoder = Encoder()
+    seed_index = CACHE / "seed-index"
+    build_index(ROOT / "seeds", seed_index, encoder=encoder, progress=False, log=lambda line: None)
+    dev = load_squad("dev")
+    dev_index = prepare_index("dev", dev, encoder)
+    answerers = {"seed": Answerer(Retriever(seed_index)), "dev": Answerer(Retriever(dev_index))}
+
+    def answerer_for(article: str, weight: float) -> Answerer:
+        base = answerers["dev" if article.startswith("squad-dev-") else "seed"]
+        return replace(base, weights=replace(AnswerWeights(), context=weight))
+
+    print(f"{len(pairs)} follow-up pairs ({sum(not p['article'].startswith('squad') for p in pairs)} on the seed)")
+    print("| asked | R@1 | R@5 |")
+    print("| --- | --- | --- |")
+    alone = [rank(answerer_for(p["article"], 0).ask(p["follow_up"], k=5), p["article"], p["paragraph"]) for p in pairs]
+    print(f"| follow-up alone | {recall(alone, 1):.3f} | {recall(alone, 5):.3f} |")
+    for weight in WEIGHTS:
+        ranks = [
+            rank(
+                answerer_for(p["article"], weight).ask(p["follow_up"], k=5, earlier=[p["first"]]),
+                p["article"],
+                p["paragraph"],
+            )
+            for p in pairs
+        ]
+        default = " (default)" if weight == AnswerWeights().context else ""
+        print(f"| after the first question, earlier-question weight {weight}{default} | {recall(ranks, 1):.3f}"
+              f" | {recall(ranks, 5):.3f} |")  # fmt: skip
+
+    questions = [q for article in dev for q in article.questions]
+    sample = [questions[i] for i in np.linspace(0, len(questions) - 1, SWITCH_SAMPLE).round().astype(int)]
+    unrelated = sample[SWITCH_SAMPLE // 2 :] + sample[: SWITCH_SAMPLE // 2]  # another article's question
+    dev_answerer = answerers["dev"]
+    pairs_switched = list(zip(sample, unrelated, strict=True))
+    plain = [rank(dev_answerer.ask(q.question, k=5), q.article_id, q.paragraph) for q in sample]
+    switched = [
+        rank(dev_answerer.ask(q.question, k=5, earlier=[u.question]), q.article_id, q.paragraph)
+        for q, u in pairs_switched
+    ]
+    read_as_follow_up = sum(bool(conversation_context(q.question, [u.question])) for q, u in pairs_switched)
+    print(
+        f"changing the subject: {SWITCH_SAMPLE} dev questions, R@1 {recall(plain, 1):.3f} alone,"
+        f" {recall(switched, 1):.3f} after an unrelated question ({read_as_follow_up} read as follow-ups)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
