@@ -1,5 +1,7 @@
 """Measure answer quality on SQuAD v1.1 dev: `python -m qa.evaluate`.
 
+(`python -m qa.evaluate --feedback-report index` instead lists the answers readers voted down.)
+
 The dev articles become ordinary `.jsonl` articles, are indexed by the same build a user runs,
 and every question goes through `Answerer.ask`, the path the chat and the CLI take. Questions
 are encoded in batches first (the chat's question encoder, the same vectors) so the run takes minutes; the
@@ -31,6 +33,7 @@ from embeddings.encoder import Encoder, question_encoder
 from embeddings.index import Index
 from qa.answer import Answerer, Reply
 from qa.datasets import CACHE, SquadArticle, SquadQuestion, load_squad, write_jsonl
+from qa.feedback import FEEDBACK_FILE, FeedbackLog, downvote_report
 from qa.retrieve import MODES, Mode, Retriever
 
 RECALL_AT = (1, 5, 10, 20)
@@ -171,8 +174,17 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="how questions are encoded (default auto: ONNX, as the chat does)",
     )
+    parser.add_argument(
+        "--feedback-report",
+        type=Path,
+        metavar="INDEX",
+        help="instead of evaluating: report the answers readers voted down in the chat over INDEX",
+    )
     parser.add_argument("--skip-not-found-check", action="store_true", help="skip the masked-article check")
     args = parser.parse_args(argv)
+    if args.feedback_report:
+        print(downvote_report(FeedbackLog(args.feedback_report / FEEDBACK_FILE).votes()))
+        return 0
 
     encoder = Encoder()
     dev = load_squad("dev", cache=args.cache)

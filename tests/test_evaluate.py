@@ -8,6 +8,7 @@ from pathlib import Path
 from qa.answer import Passage, Reply
 from qa.datasets import SquadQuestion, load_squad
 from qa.evaluate import gold_rank, main, sentence_holds_answer
+from qa.feedback import FEEDBACK_FILE, FeedbackLog
 
 
 def test_gold_rank_and_answer_sentence_checks():
@@ -34,3 +35,19 @@ def test_evaluation_runs_end_to_end_on_a_slice(tmp_path: Path, capsys):
     assert modes["hybrid"]["recall"]["5"] >= 0.9
     assert 0 <= figures["own_article_masked_not_found"] <= 1
     assert "| hybrid | 40 |" in capsys.readouterr().out
+
+
+def test_the_feedback_report_lists_downvoted_answers_with_their_comments(tmp_path: Path, capsys):
+    log = FeedbackLog(tmp_path / FEEDBACK_FILE)
+    reply = {"question": "Who won?", "answer": "Nobody.", "found": True, "passages": [
+        {"article": "a.txt", "title": "Final", "paragraph": 3, "text": "...", "score": 0.9}
+    ]}  # fmt: skip
+    log.add_comment(log.add_vote(reply, liked=False), "  wrong   team ")
+    log.add_vote({**reply, "question": "Who lost?"}, liked=True)
+    with (tmp_path / FEEDBACK_FILE).open("a") as file:
+        file.write('{"torn line\n')
+    assert main(["--feedback-report", str(tmp_path)]) == 0
+    report = capsys.readouterr().out
+    assert report.startswith("# Downvoted answers: 1 of 2 votes")
+    assert "## Who won?" in report and "- cited: Final ¶3" in report and "- comment: wrong team" in report
+    assert "Who lost?" not in report

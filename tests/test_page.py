@@ -9,6 +9,8 @@ from urllib.request import urlopen
 import pytest
 from playwright.sync_api import expect
 
+from qa.answer import Answerer
+from qa.feedback import FEEDBACK_FILE, FeedbackLog, downvote_report
 from tests.conftest import ARTIFACTS
 
 QUESTION = "What did Putin call his country's ties with China?"
@@ -105,4 +107,55 @@ def test_a_follow_up_in_the_chat_is_read_with_the_question_before_it(browser, ch
     )
     cards = page.locator("#sources .source-card")
     assert "February 4" in cards.nth(0).inner_text() + cards.nth(1).inner_text()
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_reader_votes_an_answer_down_with_a_comment_and_the_report_shows_it(
+    browser, chat_url: str, answerer: Answerer
+):
+    log = FeedbackLog(answerer.retriever.index_dir / FEEDBACK_FILE)
+    before = len(log.votes())
+    context = browser.new_context()
+    page = context.new_page()
+    ask_in_browser(page, chat_url, "Which alliance worried both leaders?")
+    answer = page.locator("#chat .message.bot").last
+    expect(answer).to_contain_text("AUKUS", timeout=30_000)
+    page.get_by_role("button", name="Dislike").last.click()
+    comment = page.locator("#comment textarea")
+    expect(comment).to_be_visible(timeout=10_000)
+    comment.fill("It should name the member countries too.")
+    page.locator("#send-comment").click()
+    expect(comment).to_be_hidden(timeout=10_000)
+    votes = log.votes()
+    assert len(votes) == before + 1
+    vote = votes[-1]
+    assert (vote.question, vote.liked, vote.found) == ("Which alliance worried both leaders?", False, True)
+    assert "AUKUS" in vote.answer and vote.passages[0]["paragraph"] == 3
+    assert vote.comments == ["It should name the member countries too."]
+    report = downvote_report(votes)
+    assert "## Which alliance worried both leaders?" in report and "member countries" in report
+    context.close()
+
+
+@pytest.mark.browser
+def test_the_conversation_survives_a_reload_until_new_chat(browser, chat_url: str):
+    context = browser.new_context()
+    page = context.new_page()
+    ask_in_browser(page, chat_url, QUESTION)
+    expect(page.locator("#chat .message.bot").last).to_contain_text("“unprecedented” ties", timeout=30_000)
+    page.wait_for_timeout(500)  # the browser stores the conversation after the reply arrives
+    page.reload()
+    expect(page.locator("#chat")).to_contain_text(QUESTION, timeout=30_000)
+    expect(page.locator("#chat .message.bot").last).to_contain_text("“unprecedented” ties")
+    expect(page.locator("#sources .source-card").first).to_contain_text("paragraph 2")
+    stored = page.evaluate("() => JSON.stringify(Object.assign({}, localStorage))")
+    assert "unprecedented" not in stored  # kept encrypted
+    page.locator("#new-chat").click()
+    expect(page.locator("#chat")).not_to_contain_text(QUESTION, timeout=10_000)
+    page.wait_for_timeout(500)
+    page.reload()
+    page.locator("#question textarea").wait_for()
+    page.wait_for_timeout(1000)
+    expect(page.locator("#chat")).not_to_contain_text(QUESTION)
     context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
 
 from qa.answer import DEFAULT_K, Answerer
+from qa.feedback import FEEDBACK_FILE, FeedbackLog
 from webui.render import reply_markdown, sources_html
 
 EXAMPLES = (
@@ -12,6 +13,8 @@ EXAMPLES = (
     "Where did Xi and Putin meet?",
     "Which alliance worried both leaders?",
 )
+
+KEPT_REPLIES = 50  # replies the browser keeps for votes; older answers can no longer be voted on
 
 CSS = """
 .sources { display: flex; flex-direction: column; gap: 0.75rem; }
@@ -45,26 +48,61 @@ def message_text(message: dict) -> str:
     return " ".join(p.get("text", "") for p in parts if isinstance(p, dict))
 
 
-def build_page(answerer: Answerer, *, title: str = "Ask the articles") -> gr.Blocks:
-    """The chat page for `answerer`: chat box, examples, a top-k control and the sources panel."""
+def fresh_conversation() -> dict:
+    """What the browser keeps of a conversation: its messages, the reply behind each answer
+    (keyed by message position, for votes) and the last sources panel."""
+    return {"messages": [], "replies": {}, "sources": ""}
 
-    def respond(message: str, history: list[dict], k: float):
+
+def build_page(
+    answerer: Answerer, *, feedback: FeedbackLog | None = None, title: str = "Ask the articles"
+) -> gr.Blocks:
+    """The chat page for `answerer`: chat box with votes, examples, a top-k control, the sources
+    panel, and the conversation kept in the browser (encrypted) across reloads."""
+    feedback = feedback or FeedbackLog(answerer.retriever.index_dir / FEEDBACK_FILE)
+
+    def respond(message: str, history: list[dict], k: float, saved: dict):
         history = list(history or [])
         earlier = [message_text(m) for m in history if m.get("role") == "user"]
         reply = answerer.ask(message or "", k=int(k), earlier=earlier)
         if reply.question:
             history.append({"role": "user", "content": reply.question})
         history.append({"role": "assistant", "content": reply_markdown(reply)})
-        return history, sources_html(reply), ""
+        sources = sources_html(reply)
+        replies = dict(list((saved or {}).get("replies", {}).items())[-(KEPT_REPLIES - 1) :])
+        replies[str(len(history) - 1)] = reply.to_json()
+        return history, sources, "", {"messages": history, "replies": replies, "sources": sources}
+
+    def restore(saved: dict):
+        saved = saved or fresh_conversation()
+        return saved.get("messages", []), saved.get("sources") or sources_html(None)
 
     def clear():
-        return [], sources_html(None), ""
+        return [], sources_html(None), "", fresh_conversation(), gr.update(visible=False), ""
+
+    def vote(saved: dict, like: gr.LikeData):
+        reply = (saved or {}).get("replies", {}).get(str(like.index))
+        if reply is None or like.liked not in (True, False):
+            return gr.update(), gr.update(), ""
+        vote_id = feedback.add_vote(reply, liked=like.liked)
+        thanks = "Thanks: your vote is recorded." + ("" if like.liked else " What was wrong? (optional)")
+        return gr.update(visible=True), gr.update(value="", placeholder=thanks), vote_id
+
+    def send_comment(comment: str, vote_id: str):
+        if vote_id:
+            feedback.add_comment(vote_id, comment or "")
+        return gr.update(visible=False), gr.update(value=""), ""
 
     with gr.Blocks(title=title) as page:
         gr.Markdown(f"## {title}\nAnswers quote the articles, with every passage cited to its article and paragraph.")
+        saved = gr.BrowserState(fresh_conversation(), storage_key="article-qa-conversation")
+        vote_id = gr.State("")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Chat", height=480, elem_id="chat", feedback_options=None)
+                chatbot = gr.Chatbot(label="Chat", height=480, elem_id="chat", feedback_options=("Like", "Dislike"))
+                with gr.Row(visible=False, elem_id="comment-row") as comment_row:
+                    comment = gr.Textbox(show_label=False, scale=5, elem_id="comment", max_length=2000)
+                    send_note = gr.Button("Send comment", scale=1, elem_id="send-comment")
                 with gr.Row():
                     question = gr.Textbox(
                         placeholder="Ask a question about the articles…",
@@ -83,18 +121,27 @@ def build_page(answerer: Answerer, *, title: str = "Ask the articles") -> gr.Blo
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(sources_html(None), elem_id="sources")
-        outputs = [chatbot, sources, question]
         # "always_last": a question sent while the previous one is being answered is answered
         # next, not silently dropped (Gradio's default ignores it).
         for trigger in (question.submit, send.click):
             trigger(
                 respond,
-                inputs=[question, chatbot, top_k],
-                outputs=outputs,
+                inputs=[question, chatbot, top_k, saved],
+                outputs=[chatbot, sources, question, saved],
                 api_visibility="private",
                 trigger_mode="always_last",
             )
-        new_chat.click(clear, outputs=outputs, api_visibility="private")
+        for trigger in (new_chat.click, chatbot.clear):  # the chat's own bin button clears it all too
+            trigger(clear, outputs=[chatbot, sources, question, saved, comment_row, vote_id], api_visibility="private")
+        page.load(restore, inputs=[saved], outputs=[chatbot, sources], api_visibility="private")
+        chatbot.like(vote, inputs=[saved], outputs=[comment_row, comment, vote_id], api_visibility="private")
+        for trigger in (comment.submit, send_note.click):
+            trigger(
+                send_comment,
+                inputs=[comment, vote_id],
+                outputs=[comment_row, comment, vote_id],
+                api_visibility="private",
+            )
 
         def ask(question: str, k: int = DEFAULT_K) -> dict:
             """Answer one question: the answer sentence and the cited passages, as JSON."""
