@@ -218,7 +218,8 @@ def build_index(
         )
         dimension = len(next(iter(paragraph_vectors.values()))) if paragraph_vectors else encoder.dimension
         folder = new_generation_folder(index_dir)
-        _write_generation(folder, plan, paragraph_vectors, sentence_vectors, dimension, vector_index, report)
+        paragraph_matrix, sentence_matrix = vector_matrices(plan, paragraph_vectors, sentence_vectors, dimension)
+        write_generation(folder, plan, paragraph_matrix, sentence_matrix, vector_index, report)
         Manifest(
             format_version=FORMAT_VERSION,
             model=encoder.model_name,
@@ -239,25 +240,40 @@ def build_index(
     return report
 
 
-def _write_generation(
+def vector_matrices(
+    plan: BuildPlan, paragraph_vectors: dict[str, np.ndarray], sentence_vectors: dict[str, np.ndarray], dimension: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The plan's vectors in row order: one per paragraph, and one per sentence, paragraph by paragraph."""
+    paragraph_matrix = np.zeros((len(plan.paragraphs), dimension), dtype=np.float32)
+    for row, paragraph in enumerate(plan.paragraphs):
+        paragraph_matrix[row] = paragraph_vectors[paragraph.hash]
+    sentence_hashes = [
+        text_hash(paragraph.text[start:end])
+        for paragraph, spans in zip(plan.paragraphs, plan.spans, strict=True)
+        for start, end in spans
+    ]
+    sentence_matrix = np.zeros((len(sentence_hashes), dimension), dtype=np.float32)
+    for row, digest in enumerate(sentence_hashes):
+        sentence_matrix[row] = sentence_vectors[digest]
+    return paragraph_matrix, sentence_matrix
+
+
+def write_generation(
     folder: Path,
     plan: BuildPlan,
-    paragraph_vectors: dict[str, np.ndarray],
-    sentence_vectors: dict[str, np.ndarray],
-    dimension: int,
+    paragraph_matrix: np.ndarray,
+    sentence_matrix: np.ndarray,
     vector_index: str,
     report: BuildReport,
 ) -> None:
+    """Write every file of a generation but its manifest: store, vectors, FAISS and BM25."""
     store = ParagraphStore(folder / "store.sqlite", create=True)
-    paragraph_matrix = np.zeros((len(plan.paragraphs), dimension), dtype=np.float32)
     sentence_owner: list[int] = []
-    sentence_matrix_rows: list[np.ndarray] = []
     paragraph_rows: list[ParagraphRow] = []
     for article_row, (article, first, count) in enumerate(plan.articles):
         store.write_article(article_row, article, first, count)
         for row in range(first, first + count):
             paragraph = plan.paragraphs[row]
-            paragraph_matrix[row] = paragraph_vectors[paragraph.hash]
             spans = plan.spans[row]
             paragraph_rows.append(
                 ParagraphRow(
@@ -266,20 +282,14 @@ def _write_generation(
                     sentence_terms=[terms(paragraph.text[start:end]) for start, end in spans],
                 )
             )  # fmt: skip
-            for start, end in spans:
-                sentence_owner.append(row)
-                sentence_matrix_rows.append(sentence_vectors[text_hash(paragraph.text[start:end])])
+            sentence_owner.extend([row] * len(spans))
     store.write_paragraphs(paragraph_rows)
     store.commit()
     store.close()
-    sentence_matrix = (
-        np.stack(sentence_matrix_rows).astype(np.float32)
-        if sentence_matrix_rows
-        else np.zeros((0, dimension), np.float32)
-    )
     np.save(folder / "paragraphs.npy", paragraph_matrix)
     np.save(folder / "sentences.npy", sentence_matrix)
     np.save(folder / "sentence_owner.npy", np.array(sentence_owner, dtype=np.int32))
+    dimension = paragraph_matrix.shape[1]
     for name, matrix in (("paragraphs", paragraph_matrix), ("sentences", sentence_matrix)):
         index = create_vector_index(vector_index, dimension, size=len(matrix))
         index.build(matrix)

@@ -50,12 +50,13 @@ class FusionWeights:
     half of the SQuAD v1.1 dev articles by benchmarks/tune_fusion.py.
     """
 
-    paragraph: float = 0.75
-    sentence: float = 0.70
-    keyword: float = 0.20
-    coverage: float = 0.45
+    paragraph: float = 0.80
+    sentence: float = 0.90
+    keyword: float = 0.10
+    coverage: float = 0.55
     sentence_coverage: float = 0.15
-    sentence_match: float = 0.90
+    sentence_match: float = 0.65
+    sentence_phrase: float = 0.30
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import bm25s
@@ -28,6 +29,11 @@ def _stem(word: str) -> str:
 def terms(text: str) -> list[str]:
     """Lower-cased, stemmed words of `text`, without English stop words."""
     return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+
+
+def term_pairs(words: Sequence[str]) -> frozenset[tuple[str, str]]:
+    """Consecutive pairs of terms: a question's phrase found again in a sentence, not just its words."""
+    return frozenset(pairwise(words))
 
 
 class KeywordIndex:

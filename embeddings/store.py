@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from embeddings.articles import Article
+from embeddings.keywords import term_pairs
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -46,6 +47,7 @@ class StoredParagraph:
     first_sentence: int
     sentence_spans: tuple[tuple[int, int], ...]
     sentence_terms: tuple[frozenset[str], ...]  # keyword terms of each sentence
+    sentence_bigrams: tuple[frozenset[tuple[str, str]], ...]  # pairs of consecutive terms, each sentence
     url: str = ""
     date: str = ""
     source: str = ""
@@ -143,24 +145,27 @@ class ParagraphStore:
                     wanted,
                 )
             }
-        return [
-            StoredParagraph(
-                row=r[0],
-                article_id=r[1],
-                title=r[2],
-                number=r[3],
-                part=r[4],
-                text=r[5],
-                hash=r[6],
-                first_sentence=r[7],
-                sentence_spans=tuple(tuple(s) for s in json.loads(r[8])),
-                sentence_terms=tuple(frozenset(line.split()) for line in r[9].split("\n")),
-                url=r[10] or "",
-                date=r[11] or "",
-                source=r[12] or "",
-            )
-            for r in (found[w] for w in wanted if w in found)
-        ]
+        return [self._paragraph(found[w]) for w in wanted if w in found]
+
+    @staticmethod
+    def _paragraph(r: tuple) -> StoredParagraph:
+        sentence_words = [line.split() for line in r[9].split("\n")]
+        return StoredParagraph(
+            row=r[0],
+            article_id=r[1],
+            title=r[2],
+            number=r[3],
+            part=r[4],
+            text=r[5],
+            hash=r[6],
+            first_sentence=r[7],
+            sentence_spans=tuple(tuple(s) for s in json.loads(r[8])),
+            sentence_terms=tuple(frozenset(words) for words in sentence_words),
+            sentence_bigrams=tuple(term_pairs(words) for words in sentence_words),
+            url=r[10] or "",
+            date=r[11] or "",
+            source=r[12] or "",
+        )
 
     def count_paragraphs(self) -> int:
         with self._lock:
@@ -173,19 +178,31 @@ class ParagraphStore:
         for row, digest, first_sentence, spans, text in rows:
             yield row, digest, first_sentence, [text[s:e] for s, e in json.loads(spans)]
 
+    _ARTICLE_COLUMNS = (
+        "SELECT row, id, title, path, url, date, author, source, content_hash, first_paragraph, paragraph_count"
+        " FROM articles"
+    )
+
     def articles(self) -> Iterator[ArticleEntry]:
         """Every article with its paragraph rows, in store order."""
         with self._lock:
-            rows = self.connection.execute(
-                "SELECT row, id, title, path, url, date, author, source, content_hash, first_paragraph,"
-                " paragraph_count FROM articles ORDER BY row"
-            ).fetchall()
+            rows = self.connection.execute(self._ARTICLE_COLUMNS + " ORDER BY row").fetchall()
         for row in rows:
-            yield ArticleEntry(
-                row=row[0],
-                article=Article(
-                    id=row[1], title=row[2], paragraphs=(), path=row[3], url=row[4] or "",
-                    date=row[5] or "", author=row[6] or "", source=row[7] or "", content_hash=row[8],
-                ),
-                paragraph_rows=range(row[9], row[9] + row[10]),
-            )  # fmt: skip
+            yield self._entry(row)
+
+    def article(self, article_id: str) -> ArticleEntry | None:
+        """The article with this id, or None."""
+        with self._lock:
+            row = self.connection.execute(self._ARTICLE_COLUMNS + " WHERE id = ?", (article_id,)).fetchone()
+        return None if row is None else self._entry(row)
+
+    @staticmethod
+    def _entry(row: tuple) -> ArticleEntry:
+        return ArticleEntry(
+            row=row[0],
+            article=Article(
+                id=row[1], title=row[2], paragraphs=(), path=row[3], url=row[4] or "",
+                date=row[5] or "", author=row[6] or "", source=row[7] or "", content_hash=row[8],
+            ),
+            paragraph_rows=range(row[9], row[9] + row[10]),
+        )  # fmt: skip

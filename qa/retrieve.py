@@ -9,7 +9,9 @@ candidate is then described by a handful of features, each about 0..1:
 - `coverage`: the share of the question's words (weighted by rarity, IDF) in the paragraph;
 - `sentence_coverage`: the same share in the paragraph's best-covered sentence;
 - `sentence_match`: the best sentence by similarity and coverage together, since the sentence
-  that answers usually both means and says what the question asks.
+  that answers usually both means and says what the question asks;
+- `sentence_phrase`: the share of the question's consecutive word pairs ("super bowl", "born
+  in") found as consecutive pairs in one sentence: its phrases, not just its words.
 The hybrid score is their weighted sum, with the weights the index's manifest records
 (`FusionWeights`, fitted on half of the SQuAD dev articles; see docs/benchmarks.md). The "dense"
 and "bm25" modes rank by one feature alone, for comparison.
@@ -24,9 +26,10 @@ from typing import Literal
 
 import numpy as np
 
+from embeddings.articles import Article
 from embeddings.encoder import TextEncoder, question_encoder
 from embeddings.index import CURRENT, FusionWeights, Index, open_index
-from embeddings.keywords import terms
+from embeddings.keywords import term_pairs, terms
 from embeddings.store import StoredParagraph
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -45,6 +48,14 @@ class Candidate:
     features: np.ndarray  # in FEATURES order
     sentence_similarity: np.ndarray  # cosine with the question, one per sentence
     sentence_coverage: np.ndarray  # share of the question's weighted words, one per sentence
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    """A whole indexed article, to read a cited passage in its place."""
+
+    article: Article
+    paragraphs: list[StoredParagraph]
 
 
 def coverage(question_weights: dict[str, float], words: set[str]) -> float:
@@ -129,7 +140,9 @@ class Retriever:
         if not rows.size:
             return []
         paragraphs = index.store.paragraphs(rows)
-        question_weights = index.keywords.term_weights(terms(question))
+        question_terms = terms(question)
+        question_weights = index.keywords.term_weights(question_terms)
+        question_pairs = term_pairs(question_terms)
         top_keyword = float(keyword_all.max()) if keyword_all.size else 0.0
         paragraph_similarity = np.asarray(index.paragraph_vectors[[p.row for p in paragraphs]] @ vector)
         sentence_rows = np.concatenate([np.arange(p.sentence_rows.start, p.sentence_rows.stop) for p in paragraphs])
@@ -151,11 +164,19 @@ class Retriever:
                     coverage(question_weights, frozenset().union(*paragraph.sentence_terms)),
                     sentence_coverage.max(initial=0.0),
                     (sentence_similarity + sentence_coverage).max(initial=0.0) / 2,
+                    max((len(question_pairs & pairs) for pairs in paragraph.sentence_bigrams), default=0)
+                    / max(len(question_pairs), 1),
                 ],
                 dtype=np.float32,
             )
             candidates.append(Candidate(paragraph, 0.0, features, sentence_similarity, sentence_coverage))
         return candidates
+
+    def article(self, article_id: str) -> ArticleText | None:
+        """The indexed article with this id, all its paragraphs in order; None if it is not indexed."""
+        index = self.current_index()
+        entry = index.store.article(article_id)
+        return None if entry is None else ArticleText(entry.article, index.store.paragraphs(entry.paragraph_rows))
 
     def fusion_weights(self) -> FusionWeights:
         return self.weights or FusionWeights(**self.current_index().manifest.fusion)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from embeddings.build import build_index
 from embeddings.encoder import Encoder, TextEncoder
@@ -56,7 +57,11 @@ def test_hostile_article_text_is_inert_in_the_chat_and_the_sources(
         assert "<img src=http://evil.example/pixel.png onerror=\"alert('img')\">" in sources
         assert "[farewell letter](javascript:alert('link'))" in sources
         assert "Lighthouse keeper retires <script>alert('title')</script>" in chat
+        page.locator("#sources .source-card").first.click()  # the reader shows the whole article, inert too
+        expect(page.locator("#reader .reader-title")).to_contain_text("<script>alert('title')</script>", timeout=30_000)
+        assert "<script>alert('xss')</script>" in page.locator("#reader").inner_text()
         assert page.locator("#sources script, #sources img, #chat img, #chat a[href^='javascript']").count() == 0
+        assert page.locator("#reader script, #reader img, #reader a").count() == 0
         page.wait_for_timeout(500)
         assert dialogs == []
         assert not [u for u in requests if "evil.example" in u]

@@ -159,3 +159,26 @@ def test_the_conversation_survives_a_reload_until_new_chat(browser, chat_url: st
     page.wait_for_timeout(1000)
     expect(page.locator("#chat")).not_to_contain_text(QUESTION)
     context.close()
+
+
+@pytest.mark.browser
+def test_clicking_a_source_opens_its_article_at_the_cited_paragraph(browser, chat_url: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    ask_in_browser(page, chat_url, "Which alliance worried both leaders?")
+    first_card = page.locator("#sources .source-card").first
+    expect(first_card).to_contain_text("paragraph 3", timeout=30_000)
+    first_card.click()
+    reader = page.locator("#reader")
+    expect(reader.locator(".reader-title")).to_have_text(
+        "Xi, Putin show united front amid tensions with West", timeout=30_000
+    )
+    cited = reader.locator("#reader-cited")
+    expect(cited.locator("mark.answer")).to_contain_text("AUKUS defense alliance")
+    expect(cited).to_be_in_viewport()
+    paragraphs = reader.locator(".reader-paragraph")
+    expect(paragraphs).to_have_count(8)  # the whole article, around the cited paragraph
+    assert "February 4" in paragraphs.nth(1).inner_text() and "NATO" in paragraphs.nth(3).inner_text()
+    page.locator("#sources .source-card").nth(1).press("Enter")  # the keyboard opens another card
+    expect(reader.locator("#reader-cited")).not_to_contain_text("AUKUS", timeout=30_000)
+    context.close()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
+from embeddings.articles import Article
+from embeddings.store import StoredParagraph
 from qa.answer import Passage, Reply
-from webui.render import escape_markdown, reply_markdown, sources_html
+from qa.retrieve import ArticleText
+from webui.render import escape_markdown, reader_html, reply_markdown, sources_html
 
 HOSTILE = (
     'Breaking <script>alert("x")</script> news <img src=x onerror="alert(1)"> '
@@ -37,3 +42,33 @@ def test_chat_markdown_leaves_no_link_image_tag_or_emphasis_syntax():
     for live in ("<script", "<img", "](", "![", "**bold**"):
         assert live not in markdown
     assert escape_markdown("[a](b)") == r"\[a\]\(b\)"
+
+
+def reader_article(url: str) -> ArticleText:
+    article = Article(id="a.txt", title="<b>Title</b>", paragraphs=(), path="a.txt", url=url, source="Wire")
+    paragraphs = [
+        StoredParagraph(
+            row=n - 1, article_id="a.txt", title=article.title, number=n, part=1, text=text, hash=str(n),
+            first_sentence=0, sentence_spans=(), sentence_terms=(), sentence_bigrams=(),
+        )
+        for n, text in enumerate(["First <i>one</i>.", "Second one. The answer here.", "Third."], start=1)
+    ]  # fmt: skip
+    return ArticleText(article, paragraphs)
+
+
+def test_the_reader_marks_the_cited_paragraph_and_its_sentence_and_escapes_everything():
+    html = reader_html(reader_article("https://example.org/a?x=1&y=<2>"), {"paragraph": 2, "highlight": [12, 28]})
+    assert '<h3 class="reader-title">&lt;b&gt;Title&lt;/b&gt;</h3>' in html
+    assert "First &lt;i&gt;one&lt;/i&gt;." in html
+    assert '<p class="reader-paragraph cited" id="reader-cited">' in html and html.count('id="reader-cited"') == 1
+    assert '<mark class="answer">The answer here.</mark>' in html
+    assert 'href="https://example.org/a?x=1&amp;y=&lt;2&gt;" target="_blank" rel="noopener noreferrer"' in html
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "/local", ""])
+def test_the_reader_links_only_to_web_addresses(url: str):
+    assert "<a " not in reader_html(reader_article(url), {"paragraph": 1})
+
+
+def test_the_reader_says_when_the_article_is_gone():
+    assert "no longer in the index" in reader_html(None, {"paragraph": 1})

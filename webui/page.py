@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
 
 from qa.answer import DEFAULT_K, Answerer
 from qa.feedback import FEEDBACK_FILE, FeedbackLog
-from webui.render import reply_markdown, sources_html
+from webui.render import reader_html, reply_markdown, sources_html
 
 EXAMPLES = (
     "What did Putin call his country's ties with China?",
@@ -27,8 +29,58 @@ CSS = """
 .source-card mark.answer { background: #fde68a; }
 .source-card mark.match { background: #fef3c7; }
 .answer-card { border-color: #f59e0b; border-width: 2px; }
-.sources-empty { color: var(--body-text-color-subdued); }
+.sources-empty, .reader-empty { color: var(--body-text-color-subdued); }
+.source-card { cursor: pointer; }
+.source-card:hover, .source-card:focus { border-color: var(--color-accent); outline: none; }
+.hidden-input { display: none !important; }
+#reader { max-height: 520px; overflow-y: auto; }
+.reader header { margin-bottom: 0.5rem; }
+.reader-title { margin: 0 0 0.2rem; }
+.reader-meta, .reader-link, .reader-number { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.reader-paragraph { line-height: 1.55; padding: 0.2rem 0.4rem; border-left: 3px solid transparent; }
+.reader-paragraph.cited { border-left-color: #f59e0b; background: var(--background-fill-secondary); }
+.reader mark.answer { background: #fde68a; color: inherit; }
 """
+
+# Clicking (or pressing Enter on) a source card hands its citation to a hidden box, whose change
+# event asks the server for the article; no article text passes through this script. The time
+# stamp makes every click a change, so a card opens again after the reader showed another.
+PAGE_JS = """
+() => {
+  const open = (card) => {
+    const box = document.querySelector('#open-citation textarea');
+    if (!box) return;
+    box.value = JSON.stringify({...JSON.parse(card.dataset.citation), opened: Date.now()});
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+  };
+  document.addEventListener('click', (event) => {
+    const card = event.target.closest('#sources [data-citation]');
+    if (card) open(card);
+  });
+  document.addEventListener('keydown', (event) => {
+    const card = event.target.closest('#sources [data-citation]');
+    if (card && (event.key === 'Enter' || event.key === ' ')) { event.preventDefault(); open(card); }
+  });
+}
+"""
+SCROLL_TO_CITED = "() => document.querySelector('#reader-cited')?.scrollIntoView({block: 'center'})"
+READER_EMPTY = '<div class="reader-empty">Click a source to read its whole article here.</div>'
+
+
+def parse_citation(raw: str) -> dict | None:
+    """A citation sent by the page (untrusted): article id, paragraph, part, highlight span."""
+    try:
+        citation = json.loads(raw)
+        highlight = citation.get("highlight")
+        valid = (
+            isinstance(citation.get("article"), str)
+            and isinstance(citation.get("paragraph"), int)
+            and isinstance(citation.get("part", 1), int)
+            and (highlight is None or (isinstance(highlight, list) and [type(x) for x in highlight] == [int, int]))
+        )
+    except (ValueError, AttributeError):
+        return None
+    return citation if valid else None
 
 
 def theme() -> gr.themes.Base:
@@ -78,7 +130,7 @@ def build_page(
         return saved.get("messages", []), saved.get("sources") or sources_html(None)
 
     def clear():
-        return [], sources_html(None), "", fresh_conversation(), gr.update(visible=False), ""
+        return [], sources_html(None), "", fresh_conversation(), gr.update(visible=False), "", READER_EMPTY
 
     def vote(saved: dict, like: gr.LikeData):
         reply = (saved or {}).get("replies", {}).get(str(like.index))
@@ -87,6 +139,12 @@ def build_page(
         vote_id = feedback.add_vote(reply, liked=like.liked)
         thanks = "Thanks: your vote is recorded." + ("" if like.liked else " What was wrong? (optional)")
         return gr.update(visible=True), gr.update(value="", placeholder=thanks), vote_id
+
+    def open_reader(raw: str):
+        citation = parse_citation(raw or "")
+        if citation is None:
+            return READER_EMPTY
+        return reader_html(answerer.retriever.article(citation["article"]), citation)
 
     def send_comment(comment: str, vote_id: str):
         if vote_id:
@@ -121,6 +179,9 @@ def build_page(
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(sources_html(None), elem_id="sources")
+                open_citation = gr.Textbox(elem_id="open-citation", elem_classes=["hidden-input"], container=False)
+                gr.Markdown("### Article")
+                reader = gr.HTML(READER_EMPTY, elem_id="reader")
         # "always_last": a question sent while the previous one is being answered is answered
         # next, not silently dropped (Gradio's default ignores it).
         for trigger in (question.submit, send.click):
@@ -133,6 +194,9 @@ def build_page(
             )
         for trigger in (new_chat.click, chatbot.clear):  # the chat's own bin button clears it all too
             trigger(clear, outputs=[chatbot, sources, question, saved, comment_row, vote_id], api_visibility="private")
+        open_citation.change(open_reader, inputs=[open_citation], outputs=[reader], api_visibility="private").then(
+            None, js=SCROLL_TO_CITED
+        )
         page.load(restore, inputs=[saved], outputs=[chatbot, sources], api_visibility="private")
         chatbot.like(vote, inputs=[saved], outputs=[comment_row, comment, vote_id], api_visibility="private")
         for trigger in (comment.submit, send_note.click):

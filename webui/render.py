@@ -5,9 +5,11 @@ in one place, before anything shows it, so markup that came in with an article s
 from __future__ import annotations
 
 import html
+import json
 import re
 
 from qa.answer import Passage, Reply
+from qa.retrieve import ArticleText
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>:])")
 
@@ -57,8 +59,11 @@ def sources_html(reply: Reply | None) -> str:
     for number, passage in enumerate(reply.passages, start=1):
         meta = " · ".join(escape_html(v) for v in (passage.source, passage.date) if v)
         is_answer = number - 1 == reply.answer_passage
+        citation = {"article": passage.article, "paragraph": passage.paragraph, "part": passage.part}
         cards.append(
-            f'<article class="source-card{" answer-card" if is_answer else ""}" id="source-{number}">'
+            f'<article class="source-card{" answer-card" if is_answer else ""}" id="source-{number}"'
+            f' data-citation="{escape_html(json.dumps({**citation, "highlight": passage.highlight}))}"'
+            ' role="button" tabindex="0" title="Open the article at this paragraph">'
             f'<header><span class="source-number">[{number}]</span> '
             f'<span class="source-title">{escape_html(passage.title)}</span> '
             f'<span class="source-paragraph">paragraph {passage.paragraph}</span>'
@@ -67,3 +72,39 @@ def sources_html(reply: Reply | None) -> str:
             + f"<p>{_highlighted(passage, 'answer' if is_answer else 'match')}</p></article>"
         )
     return '<div class="sources">' + "".join(cards) + "</div>"
+
+
+def _link(url: str) -> str:
+    """A link to the article's page, only for web addresses (never `javascript:` and the like)."""
+    if not re.match(r"https?://", url, re.IGNORECASE):
+        return ""
+    return f'<a href="{escape_html(url)}" target="_blank" rel="noopener noreferrer">{escape_html(url)}</a>'
+
+
+def reader_html(text: ArticleText | None, citation: dict) -> str:
+    """The whole article, the cited paragraph marked (id `reader-cited`) and its sentence highlighted."""
+    if text is None:
+        return '<div class="reader-empty">That article is no longer in the index.</div>'
+    article = text.article
+    meta = " · ".join(escape_html(v) for v in (article.source, article.author, article.date) if v)
+    link = _link(article.url)
+    parts = [
+        f'<div class="reader"><header><h3 class="reader-title">{escape_html(article.title)}</h3>'
+        + (f'<div class="reader-meta">{meta}</div>' if meta else "")
+        + (f'<div class="reader-link">{link}</div>' if link else "")
+        + "</header>"
+    ]
+    cited = (citation.get("paragraph"), citation.get("part", 1))
+    for paragraph in text.paragraphs:
+        is_cited = (paragraph.number, paragraph.part) == cited
+        body = escape_html(paragraph.text)
+        highlight = citation.get("highlight")
+        if is_cited and highlight:
+            start, end = highlight
+            body = (
+                f'{escape_html(paragraph.text[:start])}<mark class="answer">{escape_html(paragraph.text[start:end])}'
+                f"</mark>{escape_html(paragraph.text[end:])}"
+            )
+        attributes = ' class="reader-paragraph cited" id="reader-cited"' if is_cited else ' class="reader-paragraph"'
+        parts.append(f'<p{attributes}><span class="reader-number">{paragraph.number}</span> {body}</p>')
+    return "".join(parts) + "</div>"

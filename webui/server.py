@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from qa.answer import Answerer
 from webui.api import api_router
-from webui.page import CSS, build_page, theme
+from webui.page import CSS, PAGE_JS, build_page, theme
 
 
 @dataclass
@@ -66,6 +66,7 @@ def create_app(answerer: Answerer, *, auth: tuple[str, str] | None = None, root_
         show_error=False,
         theme=theme(),
         css=CSS,
+        js=PAGE_JS,
     )
 
 
