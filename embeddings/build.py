@@ -25,10 +25,12 @@ from embeddings.index import (
     FORMAT_VERSION,
     BuildInProgress,
     FusionWeights,
+    IndexProblem,
     Manifest,
     build_lock,
     current_generation,
     new_generation_folder,
+    open_index,
     publish,
 )
 from embeddings.keywords import KeywordIndex, terms
@@ -55,6 +57,7 @@ class BuildReport:
     up_to_date: bool = False
     vector_index: dict[str, str] = field(default_factory=dict)  # search kind, for paragraphs and sentences
     seconds: float = 0.0
+    embedding_seconds: float = 0.0  # of `seconds`, the model's share
 
     def summary(self) -> str:
         if self.up_to_date:
@@ -113,35 +116,51 @@ class _VectorCache:
 
     Reads only the manifest, the store and the vector files, so vectors are reused even from a
     generation of an older format or with a damaged search index; anything unreadable means
-    starting afresh, with a line saying why.
+    starting afresh, with a line saying why. The vectors are read only when a build needs them,
+    so an unchanged folder is recognised from the manifest alone.
     """
 
     def __init__(self, index_dir: Path, model: str, full: bool, log: Callable[[str], None]) -> None:
+        self.index_dir = index_dir
+        self.log = log
         self.paragraphs: dict[str, np.ndarray] = {}
         self.sentences: dict[str, np.ndarray] = {}
         self.manifest: dict = {}  # as written, so that a manifest of an older format still reads
-        folder = current_generation(index_dir)
-        if full or folder is None:
+        self.folder = None if full else current_generation(index_dir)
+        if self.folder is None:
             return
         try:
-            manifest = json.loads((folder / "manifest.json").read_text())
-            if manifest.get("model") != model:
-                log(f"not reusing the previous index: it was built with model {manifest.get('model')!r}, not {model!r}")
-                return
-            store = ParagraphStore(folder / "store.sqlite")
+            manifest = json.loads((self.folder / "manifest.json").read_text())
+        except (OSError, ValueError) as error:
+            self.folder = None
+            log(f"not reusing the previous index at {index_dir}: it is unreadable ({error}); embedding everything")
+            return
+        if manifest.get("model") != model:
+            self.folder = None
+            log(f"not reusing the previous index: it was built with model {manifest.get('model')!r}, not {model!r}")
+            return
+        self.manifest = manifest
+
+    def load(self) -> None:
+        """Read the previous generation's vectors, to reuse them."""
+        if self.folder is None:
+            return
+        try:
+            store = ParagraphStore(self.folder / "store.sqlite")
             try:
-                paragraph_vectors = np.load(folder / "paragraphs.npy", mmap_mode="r")
-                sentence_vectors = np.load(folder / "sentences.npy", mmap_mode="r")
+                paragraph_vectors = np.load(self.folder / "paragraphs.npy", mmap_mode="r")
+                sentence_vectors = np.load(self.folder / "sentences.npy", mmap_mode="r")
                 for row, digest, first_sentence, sentences in store.vector_keys():
                     self.paragraphs[digest] = paragraph_vectors[row]
                     for offset, sentence in enumerate(sentences):
                         self.sentences[text_hash(sentence)] = sentence_vectors[first_sentence + offset]
-                self.manifest = manifest
             finally:
                 store.close()
         except (OSError, ValueError, TypeError, KeyError, IndexError, sqlite3.Error) as error:
-            self.paragraphs, self.sentences, self.manifest = {}, {}, {}
-            log(f"not reusing the previous index at {index_dir}: it is unreadable ({error}); embedding everything")
+            self.paragraphs, self.sentences = {}, {}
+            self.log(
+                f"not reusing the previous index at {self.index_dir}: it is unreadable ({error}); embedding everything"
+            )
 
     def is_current(self, source_digest: str, settings: dict, fusion: dict) -> bool:
         """True when the live generation was built, this way, from exactly these articles."""
@@ -151,6 +170,16 @@ class _VectorCache:
             and self.manifest.get("settings") == settings
             and self.manifest.get("fusion") == fusion
         )
+
+
+def _opens(index_dir: Path, model: str, log: Callable[[str], None]) -> bool:
+    """True when the live generation opens whole; a damaged one is reported and rebuilt."""
+    try:
+        open_index(index_dir, model=model).close()
+    except IndexProblem as problem:
+        log(f"rebuilding: {problem}")
+        return False
+    return True
 
 
 def _embed(
@@ -202,20 +231,23 @@ def build_index(
         settings = {"max_pieces": encoder.max_pieces, "vector_index": vector_index}
         source_digest = hashlib.sha1(json.dumps([(a.id, a.content_hash) for a in articles]).encode()).hexdigest()
         fusion = asdict(FusionWeights())
-        if cache.is_current(source_digest, settings, fusion):
+        if cache.is_current(source_digest, settings, fusion) and _opens(index_dir, encoder.model_name, log):
             report.articles, report.paragraphs = cache.manifest["articles"], cache.manifest["paragraphs"]
             report.up_to_date = True
             report.seconds = time.perf_counter() - started
             return report
 
+        cache.load()
         plan = plan_rows(articles, encoder, report)
         paragraph_texts, sentence_texts = unique_texts(plan)
+        embedding_started = time.perf_counter()
         paragraph_vectors, report.embedded_paragraphs = _embed(
             paragraph_texts, cache.paragraphs, encoder, "paragraphs", progress
         )
         sentence_vectors, report.embedded_sentences = _embed(
             sentence_texts, cache.sentences, encoder, "sentences", progress
         )
+        report.embedding_seconds = time.perf_counter() - embedding_started
         dimension = len(next(iter(paragraph_vectors.values()))) if paragraph_vectors else encoder.dimension
         folder = new_generation_folder(index_dir)
         paragraph_matrix, sentence_matrix = vector_matrices(plan, paragraph_vectors, sentence_vectors, dimension)
