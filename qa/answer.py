@@ -15,12 +15,14 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from qa.conversation import conversation_context, rewrite_bare_question
+from qa.library import Restriction, allowed_rows, library
 from qa.retrieve import Candidate, Mode, Retriever
 
 MAX_QUESTION_CHARS = 1000
 DEFAULT_K = 5
 MAX_K = 50  # passages one reply may cite
 NOT_FOUND = "I found nothing in the articles that answers this."
+NOTHING_ADMITTED = "No indexed article matches the restriction; widen it to search again."
 EMPTY_QUESTION = "Ask a question about the articles, for example: who met whom, where, and when?"
 
 
@@ -149,14 +151,24 @@ class Answerer:
         question_vector: np.ndarray | None = None,
         allowed: np.ndarray | None = None,
         earlier: Sequence[str] = (),
+        restriction: Restriction | None = None,
     ) -> Reply:
         """Answer one question. `question_vector` lets a batch job encode many questions at once;
         `allowed` (a mask over paragraph rows) restricts the search to some articles; `earlier`
-        holds the conversation's previous questions, oldest first, for follow-ups."""
+        holds the conversation's previous questions, oldest first, for follow-ups; `restriction`
+        narrows the search to the articles a reader chose."""
         cleaned, notes = clean_question(question)
         if not cleaned:
             return Reply(question="", answer=EMPTY_QUESTION, found=False, notes=notes)
         k = max(1, min(int(k), MAX_K))
+        if restriction:
+            index = self.retriever.current_index()
+            titles = {entry.id: entry.title for entry in library(index)} if restriction.articles else {}
+            notes = (*notes, restriction.describe(titles))
+            admitted = allowed_rows(index, restriction)
+            allowed = admitted if allowed is None else allowed & admitted
+            if not allowed.any():
+                return Reply(question=cleaned, answer=NOTHING_ADMITTED, found=False, notes=notes)
         searched = cleaned
         context = conversation_context(cleaned, [clean_question(q)[0] for q in earlier])
         rewritten = rewrite_bare_question(cleaned, context)

@@ -8,6 +8,7 @@ import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
 
 from qa.answer import DEFAULT_K, Answerer
 from qa.feedback import FEEDBACK_FILE, FeedbackLog
+from qa.library import LibraryEntry, Restriction, library
 from webui.render import reader_html, reply_markdown, sources_html
 
 EXAMPLES = (
@@ -17,6 +18,8 @@ EXAMPLES = (
 )
 
 KEPT_REPLIES = 50  # replies the browser keeps for votes; older answers can no longer be voted on
+LIBRARY_ROWS = 200  # articles the library table shows at once; the search box finds the others
+LIBRARY_HEADERS = ["Title", "Source", "Date", "Paragraphs"]
 
 CSS = """
 .sources { display: flex; flex-direction: column; gap: 0.75rem; }
@@ -106,6 +109,19 @@ def fresh_conversation() -> dict:
     return {"messages": [], "replies": {}, "sources": ""}
 
 
+def library_rows(entries: list[LibraryEntry], search: str) -> list[list]:
+    """The library table: articles whose title, source or date contain `search`."""
+    needle = search.casefold().strip()
+    found = [e for e in entries if needle in f"{e.title} {e.source} {e.date}".casefold()]
+    return [[e.title, e.source, e.date, e.paragraphs] for e in found[:LIBRARY_ROWS]]
+
+
+def restriction_line(restriction: Restriction, entries: list[LibraryEntry]) -> str:
+    if not restriction:
+        return f"Searching all {len(entries)} articles."
+    return restriction.describe({e.id: e.title for e in entries}) + "."
+
+
 def build_page(
     answerer: Answerer, *, feedback: FeedbackLog | None = None, title: str = "Ask the articles"
 ) -> gr.Blocks:
@@ -113,10 +129,13 @@ def build_page(
     panel, and the conversation kept in the browser (encrypted) across reloads."""
     feedback = feedback or FeedbackLog(answerer.retriever.index_dir / FEEDBACK_FILE)
 
-    def respond(message: str, history: list[dict], k: float, saved: dict):
+    def entries() -> list[LibraryEntry]:
+        return library(answerer.retriever.current_index())
+
+    def respond(message: str, history: list[dict], k: float, saved: dict, *narrowing):
         history = list(history or [])
         earlier = [message_text(m) for m in history if m.get("role") == "user"]
-        reply = answerer.ask(message or "", k=int(k), earlier=earlier)
+        reply = answerer.ask(message or "", k=int(k), earlier=earlier, restriction=as_restriction(*narrowing))
         if reply.question:
             history.append({"role": "user", "content": reply.question})
         history.append({"role": "assistant", "content": reply_markdown(reply)})
@@ -124,6 +143,23 @@ def build_page(
         replies = dict(list((saved or {}).get("replies", {}).items())[-(KEPT_REPLIES - 1) :])
         replies[str(len(history) - 1)] = reply.to_json()
         return history, sources, "", {"messages": history, "replies": replies, "sources": sources}
+
+    def as_restriction(articles: list[str] | None, source: str | None, date_from: str, date_to: str) -> Restriction:
+        return Restriction(tuple(articles or ()), source or "", (date_from or "").strip(), (date_to or "").strip())
+
+    def describe(*narrowing) -> str:
+        return restriction_line(as_restriction(*narrowing), entries())
+
+    def refresh_library(search: str, *narrowing):
+        """The library as the live index has it (a rebuild may have changed it since the page was built)."""
+        listed = entries()
+        sources = sorted({e.source for e in listed if e.source})
+        return (
+            library_rows(listed, search or ""),
+            gr.update(choices=[(e.title, e.id) for e in listed]),
+            gr.update(choices=[("any source", ""), *[(s, s) for s in sources]]),
+            restriction_line(as_restriction(*narrowing), listed),
+        )
 
     def restore(saved: dict):
         saved = saved or fresh_conversation()
@@ -175,7 +211,24 @@ def build_page(
                 with gr.Row():
                     top_k = gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Passages to cite", elem_id="top-k")
                     new_chat = gr.Button("New chat", variant="secondary", elem_id="new-chat")
+                restriction_note = gr.Markdown(elem_id="restriction")
                 gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[question], label="Try")
+                with gr.Accordion("Library: list the articles, narrow the search", open=False, elem_id="library"):
+                    library_search = gr.Textbox(
+                        placeholder="Find an article by title, source or date…",
+                        show_label=False,
+                        elem_id="library-search",
+                    )
+                    library_table = gr.Dataframe(
+                        headers=LIBRARY_HEADERS, interactive=False, elem_id="library-table", max_height=300
+                    )
+                    only_articles = gr.Dropdown(
+                        label="Only these articles", multiselect=True, elem_id="only-articles", choices=[]
+                    )
+                    with gr.Row():
+                        only_source = gr.Dropdown(label="Source", elem_id="only-source", choices=[("any source", "")])
+                        date_from = gr.Textbox(label="From date", placeholder="2022-01-01", elem_id="date-from")
+                        date_to = gr.Textbox(label="To date", placeholder="2022-12-31", elem_id="date-to")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(sources_html(None), elem_id="sources")
@@ -184,10 +237,11 @@ def build_page(
                 reader = gr.HTML(READER_EMPTY, elem_id="reader")
         # "always_last": a question sent while the previous one is being answered is answered
         # next, not silently dropped (Gradio's default ignores it).
+        narrowing = [only_articles, only_source, date_from, date_to]
         for trigger in (question.submit, send.click):
             trigger(
                 respond,
-                inputs=[question, chatbot, top_k, saved],
+                inputs=[question, chatbot, top_k, saved, *narrowing],
                 outputs=[chatbot, sources, question, saved],
                 api_visibility="private",
                 trigger_mode="always_last",
@@ -197,6 +251,20 @@ def build_page(
         open_citation.change(open_reader, inputs=[open_citation], outputs=[reader], api_visibility="private").then(
             None, js=SCROLL_TO_CITED
         )
+        page.load(
+            refresh_library,
+            inputs=[library_search, *narrowing],
+            outputs=[library_table, only_articles, only_source, restriction_note],
+            api_visibility="private",
+        )
+        library_search.change(
+            lambda search: library_rows(entries(), search or ""),
+            inputs=[library_search],
+            outputs=[library_table],
+            api_visibility="private",
+        )
+        for control in narrowing:
+            control.change(describe, inputs=narrowing, outputs=[restriction_note], api_visibility="private")
         page.load(restore, inputs=[saved], outputs=[chatbot, sources], api_visibility="private")
         chatbot.like(vote, inputs=[saved], outputs=[comment_row, comment, vote_id], api_visibility="private")
         for trigger in (comment.submit, send_note.click):

@@ -1,0 +1,116 @@
+"""Narrowing questions to some articles: the library listing and restrictions inside retrieval."""
+
+from __future__ import annotations
+
+import pytest
+
+from embeddings.build import build_index
+from embeddings.encoder import Encoder, TextEncoder
+from qa.answer import NOTHING_ADMITTED, Answerer
+from qa.library import LibraryEntry, Restriction, library
+from qa.retrieve import Retriever
+from tests.conftest import SEED_FILE
+
+BRIDGE = """---
+title: Harbour bridge reopens after repairs
+date: 2022-03-01
+source: Harbour Times
+---
+The harbour bridge reopened to traffic on Tuesday after eight months of repairs to its steel cables.
+
+Engineers replaced 140 corroded cable strands and repainted the main span.
+
+The ferry service that replaced the crossing will end on Friday.
+"""
+
+
+@pytest.fixture(scope="module")
+def two_article_answerer(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder, question_encoder: TextEncoder):
+    folder = tmp_path_factory.mktemp("library")
+    articles = folder / "articles"
+    articles.mkdir()
+    (articles / SEED_FILE.name).write_bytes(SEED_FILE.read_bytes())
+    (articles / "bridge.md").write_text(BRIDGE, encoding="utf-8")
+    build_index(articles, folder / "index", encoder=encoder, progress=False, log=lambda line: None)
+    return Answerer(Retriever(folder / "index", encoder=question_encoder))
+
+
+def test_the_library_lists_every_article_with_its_details(two_article_answerer: Answerer):
+    entries = library(two_article_answerer.retriever.current_index())
+    bridge = LibraryEntry("bridge.md", "Harbour bridge reopens after repairs", "Harbour Times", "2022-03-01", 3)
+    assert bridge in entries
+    assert [e.id for e in entries] == ["000_b2141a6b3a7ab43c.txt", "bridge.md"]
+    assert entries[0].paragraphs == 8
+
+
+@pytest.mark.parametrize(
+    "restriction",
+    [
+        Restriction(articles=("bridge.md",)),
+        Restriction(source="harbour times"),
+        Restriction(date_from="2022-03"),
+        Restriction(date_from="2022-01-01", date_to="2022-12-31"),
+    ],
+)
+def test_a_restricted_question_gets_k_passages_from_the_chosen_articles(
+    two_article_answerer: Answerer, restriction: Restriction
+):
+    question = "What did Putin call his country's ties with China?"  # answered by the seed, not the bridge
+    assert two_article_answerer.ask(question, k=3).passages[0].article == SEED_FILE.name
+    reply = two_article_answerer.ask(question, k=3, restriction=restriction)
+    assert [p.article for p in reply.passages] == ["bridge.md"] * 3
+    assert reply.notes[-1].startswith("Searching only")
+
+
+def test_the_restriction_is_described_and_an_empty_one_says_so(two_article_answerer: Answerer):
+    reply = two_article_answerer.ask("Who replaced the cables?", restriction=Restriction(articles=("bridge.md",)))
+    assert reply.notes == ("Searching only article “Harbour bridge reopens after repairs”",)
+    nothing = two_article_answerer.ask("Who replaced the cables?", restriction=Restriction(date_to="1999"))
+    assert (nothing.answer, nothing.found, nothing.passages) == (NOTHING_ADMITTED, False, ())
+    assert not Restriction() and Restriction(source="x")
+
+
+def test_an_undated_article_is_left_out_by_a_date_bound(two_article_answerer: Answerer):
+    reply = two_article_answerer.ask("Where did Xi and Putin meet?", k=5, restriction=Restriction(date_to="2030"))
+    assert {p.article for p in reply.passages} == {"bridge.md"}
+
+
+def test_an_article_id_not_in_the_index_restricts_to_nothing(two_article_answerer: Answerer):
+    reply = two_article_answerer.ask("Where did Xi and Putin meet?", restriction=Restriction(articles=("gone.txt",)))
+    assert reply.answer == NOTHING_ADMITTED
+
+
+@pytest.mark.browser
+def test_a_reader_narrows_the_chat_to_one_article_in_the_browser(browser, two_article_answerer: Answerer):
+    from playwright.sync_api import expect
+
+    from tests.conftest import free_port
+    from webui.server import serve
+
+    server = serve(two_article_answerer, port=free_port(), block=False)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        expect(page.locator("#restriction")).to_contain_text("Searching all 2 articles.", timeout=30_000)
+        page.get_by_text("Library: list the articles, narrow the search").click()
+        table = page.locator("#library-table")
+        expect(table).to_contain_text("Xi, Putin show united front amid tensions with West")
+        expect(table).to_contain_text("Harbour Times")
+        page.locator("#library-search textarea, #library-search input").first.fill("harbour")
+        expect(table).not_to_contain_text("Xi, Putin show united front")
+        page.locator("#only-articles input").click()
+        page.get_by_role("option", name="Harbour bridge reopens after repairs").click()
+        expect(page.locator("#restriction")).to_contain_text(
+            "Searching only article “Harbour bridge reopens after repairs”", timeout=30_000
+        )
+        box = page.locator("#question textarea")
+        box.fill("What did Putin call his country's ties with China?")
+        box.press("Enter")
+        cards = page.locator("#sources .source-card")
+        expect(cards.first).to_contain_text("Harbour bridge reopens after repairs", timeout=30_000)
+        assert cards.count() == 3 and "Xi, Putin" not in page.locator("#sources").inner_text()
+        expect(page.locator("#chat .message.bot").last).to_contain_text("Searching only article")
+    finally:
+        context.close()
+        server.close()
