@@ -43,6 +43,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--root-path", default="", help="URL prefix when served behind a reverse proxy, e.g. /qa")
     parser.add_argument("--no-build", action="store_true", help="serve the index as it is, without updating it first")
+    parser.add_argument(
+        "--no-uploads", action="store_true", help="read-only: readers cannot add articles from the page"
+    )
     return parser.parse_args(argv)
 
 
@@ -96,7 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     from webui.server import serve  # gradio loads only when serving
 
     try:
-        serve(answerer, host=args.host, port=args.port, auth=credentials, root_path=args.root_path)
+        serve(
+            answerer,
+            host=args.host,
+            port=args.port,
+            auth=credentials,
+            root_path=args.root_path,
+            articles_dir=None if args.no_uploads else args.articles,
+        )
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

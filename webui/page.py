@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
 
+from embeddings.articles import SUPPORTED_SUFFIXES
+from embeddings.build import build_index
+from embeddings.encoder import Encoder
+from embeddings.index import BuildInProgress
+from embeddings.uploads import save_pasted, save_upload
 from qa.answer import DEFAULT_K, Answerer
 from qa.feedback import FEEDBACK_FILE, FeedbackLog
 from qa.library import LibraryEntry, Restriction, library
-from webui.render import reader_html, reply_markdown, sources_html
+from webui.render import escape_markdown, reader_html, reply_markdown, sources_html
 
 EXAMPLES = (
     "What did Putin call his country's ties with China?",
@@ -123,11 +129,17 @@ def restriction_line(restriction: Restriction, entries: list[LibraryEntry]) -> s
 
 
 def build_page(
-    answerer: Answerer, *, feedback: FeedbackLog | None = None, title: str = "Ask the articles"
+    answerer: Answerer,
+    *,
+    articles_dir: Path | None = None,
+    feedback: FeedbackLog | None = None,
+    title: str = "Ask the articles",
 ) -> gr.Blocks:
     """The chat page for `answerer`: chat box with votes, examples, a top-k control, the sources
-    panel, and the conversation kept in the browser (encrypted) across reloads."""
+    panel and reader, the library, and the conversation kept in the browser (encrypted) across
+    reloads. With `articles_dir`, readers may add articles to that folder from the page."""
     feedback = feedback or FeedbackLog(answerer.retriever.index_dir / FEEDBACK_FILE)
+    builder: list[Encoder] = []  # the build's model, loaded at the first upload only
 
     def entries() -> list[LibraryEntry]:
         return library(answerer.retriever.current_index())
@@ -160,6 +172,32 @@ def build_page(
             gr.update(choices=[("any source", ""), *[(s, s) for s in sources]]),
             restriction_line(as_restriction(*narrowing), listed),
         )
+
+    def add_articles(
+        files: list[str] | None,
+        pasted_title: str,
+        pasted_text: str,
+        search: str,
+        articles: list[str] | None,
+        source: str | None,
+        date_from: str,
+        date_to: str,
+        progress=gr.Progress(track_tqdm=True),  # noqa: B008 - Gradio passes its progress bar in here
+    ):
+        uploads = [save_upload(articles_dir, Path(f).name, Path(f).read_bytes()) for f in files or []]
+        if (pasted_title or "").strip() or (pasted_text or "").strip():
+            uploads.append(save_pasted(articles_dir, pasted_title or "", pasted_text or ""))
+        lines = [escape_markdown(str(upload)) for upload in uploads] or ["Choose files, or paste a title and text."]
+        if any(upload.saved for upload in uploads):
+            progress(0, desc="indexing")
+            if not builder:
+                builder.append(Encoder(answerer.retriever.current_index().manifest.model))
+            try:
+                report = build_index(articles_dir, answerer.retriever.index_dir, encoder=builder[0], log=lambda _: None)
+                lines.append(escape_markdown(report.summary()) + "; ask about them now.")
+            except BuildInProgress:
+                lines.append("Saved; another build is running, and the next one indexes them.")
+        return ("  \n".join(lines), None, "", "", *refresh_library(search, articles, source, date_from, date_to))
 
     def restore(saved: dict):
         saved = saved or fresh_conversation()
@@ -213,6 +251,18 @@ def build_page(
                     new_chat = gr.Button("New chat", variant="secondary", elem_id="new-chat")
                 restriction_note = gr.Markdown(elem_id="restriction")
                 gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[question], label="Try")
+                if articles_dir is not None:
+                    with gr.Accordion("Add articles", open=False, elem_id="add-articles"):
+                        upload_files = gr.File(
+                            label=f"Drop files here ({', '.join(SUPPORTED_SUFFIXES)})",
+                            file_count="multiple",
+                            file_types=list(SUPPORTED_SUFFIXES),
+                            elem_id="upload-files",
+                        )
+                        pasted_title = gr.Textbox(label="Or paste an article: its title", elem_id="paste-title")
+                        pasted_text = gr.Textbox(label="and its text", lines=5, elem_id="paste-text")
+                        add_button = gr.Button("Add and index", variant="primary", elem_id="add-button")
+                        upload_status = gr.Markdown(elem_id="upload-status")
                 with gr.Accordion("Library: list the articles, narrow the search", open=False, elem_id="library"):
                     library_search = gr.Textbox(
                         placeholder="Find an article by title, source or date…",
@@ -251,6 +301,17 @@ def build_page(
         open_citation.change(open_reader, inputs=[open_citation], outputs=[reader], api_visibility="private").then(
             None, js=SCROLL_TO_CITED
         )
+        if articles_dir is not None:
+            add_button.click(
+                add_articles,
+                inputs=[upload_files, pasted_title, pasted_text, library_search, *narrowing],
+                outputs=[
+                    upload_status, upload_files, pasted_title, pasted_text,
+                    library_table, only_articles, only_source, restriction_note,
+                ],
+                api_visibility="private",
+                concurrency_limit=1,  # one build at a time
+            )  # fmt: skip
         page.load(
             refresh_library,
             inputs=[library_search, *narrowing],

@@ -10,11 +10,13 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
+from embeddings.articles import MAX_FILE_BYTES
 from qa.answer import Answerer
 from webui.api import api_router
 from webui.page import CSS, PAGE_JS, build_page, theme
@@ -43,15 +45,22 @@ def check_port_free(host: str, port: int) -> None:
             raise OSError(f"cannot serve on {host}:{port} ({error.strerror}); pass another --port") from None
 
 
-def create_app(answerer: Answerer, *, auth: tuple[str, str] | None = None, root_path: str = "") -> FastAPI:
+def create_app(
+    answerer: Answerer,
+    *,
+    auth: tuple[str, str] | None = None,
+    root_path: str = "",
+    articles_dir: Path | None = None,
+) -> FastAPI:
     """The FastAPI app: API routes first, then the chat page mounted at `/`.
 
     Concurrency: up to 4 questions are answered at once (the model and FAISS release the GIL,
     and the machine has few cores); up to 64 more wait in the chat's queue, after which a
     visitor is told the server is busy instead of waiting without end. The API shares the limit
-    of 4 answers at once.
+    of 4 answers at once. With `articles_dir`, the page takes uploads into it (files up to the
+    build's 20 MB limit).
     """
-    page = build_page(answerer)
+    page = build_page(answerer, articles_dir=articles_dir)
     page.queue(default_concurrency_limit=4, max_size=64)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(api_router(answerer, logins=[auth] if auth else []))
@@ -67,6 +76,7 @@ def create_app(answerer: Answerer, *, auth: tuple[str, str] | None = None, root_
         theme=theme(),
         css=CSS,
         js=PAGE_JS,
+        max_file_size=MAX_FILE_BYTES,
     )
 
 
@@ -77,12 +87,16 @@ def serve(
     port: int = 7860,
     auth: tuple[str, str] | None = None,
     root_path: str = "",
+    articles_dir: Path | None = None,
     block: bool = True,
 ) -> ChatServer | None:
     """Serve the page and the API; blocks until stopped, or returns a running `ChatServer`."""
     check_port_free(host, port)
     config = uvicorn.Config(
-        create_app(answerer, auth=auth, root_path=root_path), host=host, port=port, log_level="warning"
+        create_app(answerer, auth=auth, root_path=root_path, articles_dir=articles_dir),
+        host=host,
+        port=port,
+        log_level="warning",
     )
     server = uvicorn.Server(config)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"

@@ -1,0 +1,122 @@
+"""Articles added from the page: safe names, the build's own checks, nothing outside the folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from embeddings.uploads import UPLOADS, safe_name, save_pasted, save_upload
+
+ARTICLE = b"Harbour bridge reopens\n\nThe harbour bridge reopened on Tuesday.\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\boot.ini.md", "boot-ini.md"),
+        ("/abs/path/Notes.TXT", "Notes.txt"),
+        ("Über die Brücke – Bericht.html", "Uber-die-Brucke-Bericht.html"),
+        (".hidden.txt", "hidden.txt"),
+        ("新闻.txt", "article.txt"),
+        ("a" * 300 + ".txt", "a" * 80 + ".txt"),
+    ],
+)
+def test_names_are_made_safe(name: str, safe: str):
+    assert safe_name(name) == safe
+
+
+def test_an_upload_lands_in_the_uploads_folder_and_never_replaces_another(tmp_path: Path):
+    first = save_upload(tmp_path, "../../escape.txt", ARTICLE)
+    second = save_upload(tmp_path, "escape.txt", ARTICLE)
+    assert first.saved == tmp_path / UPLOADS / "escape.txt" and second.saved == tmp_path / UPLOADS / "escape-2.txt"
+    assert first.saved.read_bytes() == ARTICLE and str(first) == "added ../../escape.txt"
+    assert sorted(p.name for p in (tmp_path / UPLOADS).iterdir()) == ["escape-2.txt", "escape.txt"]  # no temp left
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("tool.exe", b"MZ\x90\x00", ".exe is not an article format"),
+        ("empty.txt", b"   \n\n ", "empty file"),
+        ("broken.json", b'{"title": "x", ', "malformed JSON"),
+        ("binary.txt", bytes(range(256)) * 40, "binary"),
+    ],
+)
+def test_a_file_the_build_would_skip_is_refused_with_its_reason_and_not_kept(
+    tmp_path: Path, name: str, data: bytes, reason: str
+):
+    upload = save_upload(tmp_path, name, data)
+    assert upload.saved is None and reason in upload.reason and str(upload).startswith(f"refused {name}: ")
+    assert list((tmp_path / UPLOADS).glob("*")) == []
+
+
+def test_pasted_text_becomes_a_text_article(tmp_path: Path):
+    upload = save_pasted(tmp_path, "  Ferry   service ends ", "The ferry will stop on Friday.")
+    assert upload.saved == tmp_path / UPLOADS / "Ferry-service-ends.txt"
+    assert upload.saved.read_text() == "Ferry service ends\n\nThe ferry will stop on Friday.\n"
+    assert save_pasted(tmp_path, "", "text").reason == "give both a title and the article's text"
+
+
+@pytest.mark.browser
+def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
+    browser, tmp_path: Path, articles_dir: Path, encoder, question_encoder
+):
+    from playwright.sync_api import expect
+
+    from embeddings.build import build_index
+    from qa.answer import Answerer
+    from qa.retrieve import Retriever
+    from tests.conftest import free_port
+    from webui.server import serve
+
+    build_index(articles_dir, tmp_path / "index", encoder=encoder, progress=False, log=lambda line: None)
+    server = serve(
+        Answerer(Retriever(tmp_path / "index", encoder=question_encoder)),
+        port=free_port(),
+        articles_dir=articles_dir,
+        block=False,
+    )
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "cable repairs.txt").write_bytes(
+        b"Harbour bridge reopens\n\nEngineers replaced 140 corroded cable strands on the harbour bridge.\n"
+    )
+    (drop / "empty.txt").write_bytes(b"  \n")
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        page.get_by_text("Add articles").click()
+        page.locator("#upload-files input[type=file]").set_input_files([drop / "cable repairs.txt", drop / "empty.txt"])
+        expect(page.locator("#upload-files")).to_contain_text("empty.txt", timeout=30_000)
+        page.locator("#paste-title textarea, #paste-title input").first.fill("Ferry service ends")
+        page.locator("#paste-text textarea").fill("The harbour ferry service will stop running on Friday.")
+        page.locator("#add-button").click()
+        status = page.locator("#upload-status")
+        expect(status).to_contain_text("ask about them now", timeout=120_000)
+        assert "added cable repairs.txt" in status.inner_text()
+        assert "refused empty.txt: empty file" in status.inner_text()
+        assert "added Ferry service ends" in status.inner_text()
+        saved = sorted(p.name for p in (articles_dir / "uploads").iterdir())
+        assert saved == ["Ferry-service-ends.txt", "cable-repairs.txt"]
+        box = page.locator("#question textarea")
+        box.fill("How many cable strands were replaced?")
+        box.press("Enter")
+        expect(page.locator("#sources .source-card").first).to_contain_text("Harbour bridge reopens", timeout=30_000)
+        box.fill("When will the ferry service stop running?")
+        box.press("Enter")
+        expect(page.locator("#chat .message.bot").last).to_contain_text("Friday", timeout=30_000)
+    finally:
+        context.close()
+        server.close()
+
+
+@pytest.mark.browser
+def test_a_read_only_page_offers_no_uploads(browser, chat_url: str):
+    page = browser.new_page()
+    page.goto(chat_url)
+    page.locator("#question textarea").wait_for()
+    assert page.locator("#add-articles").count() == 0 and page.get_by_text("Add articles").count() == 0
+    page.close()
