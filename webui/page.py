@@ -42,7 +42,7 @@ CSS = """
 .source-card { cursor: pointer; }
 .source-card:hover, .source-card:focus { border-color: var(--color-accent); outline: none; }
 .hidden-input { display: none !important; }
-#reader { max-height: 520px; overflow-y: auto; }
+#reader { max-height: 560px; overflow-y: auto !important; }
 .reader header { margin-bottom: 0.5rem; }
 .reader-title { margin: 0 0 0.2rem; }
 .reader-meta, .reader-link, .reader-number { color: var(--body-text-color-subdued); font-size: 0.9em; }
@@ -124,7 +124,7 @@ def library_rows(entries: list[LibraryEntry], search: str) -> list[list]:
 
 def restriction_line(restriction: Restriction, entries: list[LibraryEntry]) -> str:
     if not restriction:
-        return f"Searching all {len(entries)} articles."
+        return "Searching the one article." if len(entries) == 1 else f"Searching all {len(entries)} articles."
     return restriction.describe({e.id: e.title for e in entries}) + "."
 
 
