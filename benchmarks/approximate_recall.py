@@ -1,0 +1,75 @@
+"""HNSW against exact search on the same vectors and questions: recall and time, side by side.
+
+    python benchmarks/approximate_recall.py [--questions 500]
+
+Vectors: the paragraphs and sentences of the SQuAD v1.1 dev+train index (real text), and of the
+larger indexes `benchmarks/query_scale.py` wrote, if present. Queries: dev questions, encoded as
+the chat encodes them. Both indexes are made by `create_vector_index` with the product's
+settings (HNSW M 32, efConstruction 80, efSearch by size). Reports Recall@10 of HNSW against
+exact search (the share of the exact top 10 that HNSW also returns), the recall of the deeper
+candidate list retrieval asks for, and the time a question, one at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from embeddings.encoder import question_encoder
+from embeddings.index import current_generation
+from embeddings.vector_index import create_vector_index
+from qa.datasets import CACHE, load_squad
+
+CANDIDATES = {"paragraphs": 40, "sentences": 80}  # what retrieval asks each index for
+
+
+def recall(exact: np.ndarray, approximate: np.ndarray) -> float:
+    return float(np.mean([len(set(e) & set(a)) / len(e) for e, a in zip(exact, approximate, strict=True)]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=500)
+    args = parser.parse_args()
+    dev = [q.question for a in load_squad("dev") for q in a.questions]
+    questions = [dev[i] for i in np.linspace(0, len(dev) - 1, args.questions).round().astype(int)]
+    queries = question_encoder().encode(questions)
+    sources = [CACHE / "squad" / "index-dev+train", *sorted((CACHE / "scale").glob("index-*"))]
+    print("| vectors | count | HNSW build s | exact ms | HNSW ms | speed-up | Recall@10 | recall of the candidates |")
+    print("|" + " --- |" * 8)
+    for source in sources:
+        generation = current_generation(source)
+        if generation is None:
+            continue
+        for name, depth in CANDIDATES.items():
+            vectors = np.load(generation / f"{name}.npy")
+            timings, found = {}, {}
+            build_seconds = 0.0
+            for kind in ("flat", "hnsw"):
+                index = create_vector_index(kind, vectors.shape[1], size=len(vectors))
+                started = time.perf_counter()
+                index.build(vectors)
+                build_seconds = time.perf_counter() - started
+                started = time.perf_counter()
+                for query in queries:
+                    index.search(query[None, :], depth)
+                timings[kind] = (time.perf_counter() - started) / len(queries) * 1000
+                found[kind] = index.search(queries, depth)[1]
+            print(
+                f"| {source.name} {name} | {len(vectors):,} | {build_seconds:.0f} | {timings['flat']:.2f}"
+                f" | {timings['hnsw']:.2f} | {timings['flat'] / timings['hnsw']:.0f}x"
+                f" | {recall(found['flat'][:, :10], found['hnsw'][:, :10]):.4f}"
+                f" | {recall(found['flat'], found['hnsw']):.4f} (top {depth}) |",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
