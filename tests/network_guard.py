@@ -3,10 +3,14 @@
 python tests/network_guard.py LOG script.py [args...]
 """
 
+import contextlib
 import json
 import os
 import runpy
+import socket
 import sys
+
+PROBE = ("127.0.0.1", 9)  # the discard port: a connect the log must show, proving the hook records
 
 
 def main() -> None:
@@ -19,6 +23,9 @@ def main() -> None:
             log.write(json.dumps({"lookup": str(args[0])}) + "\n")
 
     sys.addaudithook(record)
+    with socket.socket() as probe, contextlib.suppress(OSError):  # refused is fine: the attempt is logged
+        probe.settimeout(1)
+        probe.connect(PROBE)
     sys.argv = sys.argv[2:]
     sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))  # as if the script were run directly
     runpy.run_path(sys.argv[0], run_name="__main__")

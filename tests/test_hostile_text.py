@@ -48,8 +48,11 @@ def test_hostile_article_text_is_inert_in_the_chat_and_the_sources(
             box = page.locator("#question textarea")
             box.fill(question)
             box.press("Enter")
-            page.wait_for_function(
-                "n => document.querySelectorAll('#chat .message.bot').length >= n", arg=asked, timeout=60_000
+            page.wait_for_function(  # the answer itself, not Gradio's "Loading content" placeholder
+                "n => document.querySelectorAll('#chat .message.bot').length >= n"
+                " && !document.querySelector('#chat').innerText.includes('Loading content')",
+                arg=asked,
+                timeout=60_000,
             )
         sources = page.locator("#sources").inner_text()
         chat = page.locator("#chat").inner_text()

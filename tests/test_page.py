@@ -142,18 +142,26 @@ def test_a_reader_votes_an_answer_down_with_a_comment_and_the_report_shows_it(
 def test_the_conversation_survives_a_reload_until_new_chat(browser, chat_url: str):
     context = browser.new_context()
     page = context.new_page()
+    page.goto(chat_url)
+    page.locator("#question textarea").wait_for()
+    stored_before = page.evaluate("() => localStorage.getItem('article-qa-conversation')")
     ask_in_browser(page, chat_url, QUESTION)
     expect(page.locator("#chat .message.bot").last).to_contain_text("“unprecedented” ties", timeout=30_000)
-    page.wait_for_timeout(500)  # the browser stores the conversation after the reply arrives
+    page.wait_for_function(  # the browser stores the conversation just after the reply arrives
+        "before => localStorage.getItem('article-qa-conversation') !== before", arg=stored_before, timeout=30_000
+    )
     page.reload()
     expect(page.locator("#chat")).to_contain_text(QUESTION, timeout=30_000)
     expect(page.locator("#chat .message.bot").last).to_contain_text("“unprecedented” ties")
     expect(page.locator("#sources .source-card").first).to_contain_text("paragraph 2")
     stored = page.evaluate("() => JSON.stringify(Object.assign({}, localStorage))")
     assert "unprecedented" not in stored  # kept encrypted
+    stored_conversation = page.evaluate("() => localStorage.getItem('article-qa-conversation')")
     page.locator("#new-chat").click()
-    expect(page.locator("#chat")).not_to_contain_text(QUESTION, timeout=10_000)
-    page.wait_for_timeout(500)
+    expect(page.locator("#chat")).not_to_contain_text(QUESTION, timeout=30_000)
+    page.wait_for_function(
+        "before => localStorage.getItem('article-qa-conversation') !== before", arg=stored_conversation, timeout=30_000
+    )
     page.reload()
     page.locator("#question textarea").wait_for()
     page.wait_for_timeout(1000)
