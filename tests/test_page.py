@@ -189,4 +189,6 @@ def test_clicking_a_source_opens_its_article_at_the_cited_paragraph(browser, cha
     assert "February 4" in paragraphs.nth(1).inner_text() and "NATO" in paragraphs.nth(3).inner_text()
     page.locator("#sources .source-card").nth(1).press("Enter")  # the keyboard opens another card
     expect(reader.locator("#reader-cited")).not_to_contain_text("AUKUS", timeout=30_000)
+    page.locator("#new-chat").click()  # a new chat closes the article too
+    expect(reader).to_contain_text("Click a source to read its whole article here.", timeout=30_000)
     context.close()

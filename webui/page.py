@@ -297,7 +297,11 @@ def build_page(
                 trigger_mode="always_last",
             )
         for trigger in (new_chat.click, chatbot.clear):  # the chat's own bin button clears it all too
-            trigger(clear, outputs=[chatbot, sources, question, saved, comment_row, vote_id], api_visibility="private")
+            trigger(
+                clear,
+                outputs=[chatbot, sources, question, saved, comment_row, vote_id, reader],
+                api_visibility="private",
+            )
         open_citation.change(open_reader, inputs=[open_citation], outputs=[reader], api_visibility="private").then(
             None, js=SCROLL_TO_CITED
         )
