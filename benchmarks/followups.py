@@ -23,23 +23,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings.build import build_index
 from embeddings.encoder import Encoder
-from qa.answer import Answerer, AnswerWeights, Reply
+from qa.answer import Answerer, AnswerWeights
 from qa.conversation import conversation_context
 from qa.datasets import CACHE, load_squad
-from qa.evaluate import prepare_index
+from qa.evaluate import passage_rank, prepare_index
 from qa.retrieve import Retriever
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = ROOT / "benchmarks" / "data" / "followups.jsonl"
 WEIGHTS = (0.3, 0.6, 1.0)
 SWITCH_SAMPLE = 500
-
-
-def rank(reply: Reply, article: str, paragraph: int) -> int | None:
-    for position, passage in enumerate(reply.passages):
-        if passage.article == article and passage.paragraph == paragraph:
-            return position
-    return None
 
 
 def recall(ranks: list[int | None], at: int) -> float:
@@ -62,11 +55,14 @@ def main() -> int:
     print(f"{len(pairs)} follow-up pairs ({sum(not p['article'].startswith('squad') for p in pairs)} on the seed)")
     print("| asked | R@1 | R@5 |")
     print("| --- | --- | --- |")
-    alone = [rank(answerer_for(p["article"], 0).ask(p["follow_up"], k=5), p["article"], p["paragraph"]) for p in pairs]
+    alone = [
+        passage_rank(answerer_for(p["article"], 0).ask(p["follow_up"], k=5), p["article"], p["paragraph"])
+        for p in pairs
+    ]
     print(f"| follow-up alone | {recall(alone, 1):.3f} | {recall(alone, 5):.3f} |")
     for weight in WEIGHTS:
         ranks = [
-            rank(
+            passage_rank(
                 answerer_for(p["article"], weight).ask(p["follow_up"], k=5, earlier=[p["first"]]),
                 p["article"],
                 p["paragraph"],
@@ -82,9 +78,9 @@ def main() -> int:
     unrelated = sample[SWITCH_SAMPLE // 2 :] + sample[: SWITCH_SAMPLE // 2]  # another article's question
     dev_answerer = answerers["dev"]
     pairs_switched = list(zip(sample, unrelated, strict=True))
-    plain = [rank(dev_answerer.ask(q.question, k=5), q.article_id, q.paragraph) for q in sample]
+    plain = [passage_rank(dev_answerer.ask(q.question, k=5), q.article_id, q.paragraph) for q in sample]
     switched = [
-        rank(dev_answerer.ask(q.question, k=5, earlier=[u.question]), q.article_id, q.paragraph)
+        passage_rank(dev_answerer.ask(q.question, k=5, earlier=[u.question]), q.article_id, q.paragraph)
         for q, u in pairs_switched
     ]
     read_as_follow_up = sum(bool(conversation_context(q.question, [u.question])) for q, u in pairs_switched)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from qa.conversation import conversation_context, rewrite_bare_question
-from qa.library import Restriction, allowed_rows, library
+from qa.library import Restriction, allowed_rows
 from qa.retrieve import Candidate, Mode, Retriever
 
 MAX_QUESTION_CHARS = 1000
@@ -163,7 +163,8 @@ class Answerer:
         k = max(1, min(int(k), MAX_K))
         if restriction:
             index = self.retriever.current_index()
-            titles = {entry.id: entry.title for entry in library(index)} if restriction.articles else {}
+            chosen = (index.store.article(article_id) for article_id in restriction.articles)
+            titles = {entry.article.id: entry.article.title for entry in chosen if entry is not None}
             notes = (*notes, restriction.describe(titles))
             admitted = allowed_rows(index, restriction)
             allowed = admitted if allowed is None else allowed & admitted

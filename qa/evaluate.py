@@ -55,12 +55,17 @@ def normalise_answer(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-def gold_rank(reply: Reply, question: SquadQuestion) -> int | None:
-    """0-based position of the gold paragraph among the reply's passages, or None."""
+def passage_rank(reply: Reply, article: str, paragraph: int) -> int | None:
+    """0-based position of the given paragraph among the reply's passages, or None."""
     for position, passage in enumerate(reply.passages):
-        if passage.article == question.article_id and passage.paragraph == question.paragraph:
+        if passage.article == article and passage.paragraph == paragraph:
             return position
     return None
+
+
+def gold_rank(reply: Reply, question: SquadQuestion) -> int | None:
+    """0-based position of the gold paragraph among the reply's passages, or None."""
+    return passage_rank(reply, question.article_id, question.paragraph)
 
 
 def sentence_holds_answer(reply: Reply, question: SquadQuestion) -> bool:

@@ -42,11 +42,11 @@ def reply_markdown(reply: Reply) -> str:
     return "\n".join(lines)
 
 
-def _highlighted(passage: Passage, css_class: str) -> str:
-    if passage.highlight is None:
-        return escape_html(passage.text)
-    start, end = passage.highlight
-    text = passage.text
+def _highlighted(text: str, span: tuple[int, int] | list[int] | None, css_class: str) -> str:
+    """`text` escaped, with the characters in `span` (if any) in a `<mark>`."""
+    if not span:
+        return escape_html(text)
+    start, end = span
     marked = f'<mark class="{css_class}">{escape_html(text[start:end])}</mark>'
     return f"{escape_html(text[:start])}{marked}{escape_html(text[end:])}"
 
@@ -69,7 +69,7 @@ def sources_html(reply: Reply | None) -> str:
             f'<span class="source-paragraph">paragraph {passage.paragraph}</span>'
             f'<span class="source-score" title="relevance score">{passage.score:.2f}</span></header>'
             + (f'<div class="source-meta">{meta}</div>' if meta else "")
-            + f"<p>{_highlighted(passage, 'answer' if is_answer else 'match')}</p></article>"
+            + f"<p>{_highlighted(passage.text, passage.highlight, 'answer' if is_answer else 'match')}</p></article>"
         )
     return '<div class="sources">' + "".join(cards) + "</div>"
 
@@ -97,14 +97,7 @@ def reader_html(text: ArticleText | None, citation: dict) -> str:
     cited = (citation.get("paragraph"), citation.get("part", 1))
     for paragraph in text.paragraphs:
         is_cited = (paragraph.number, paragraph.part) == cited
-        body = escape_html(paragraph.text)
-        highlight = citation.get("highlight")
-        if is_cited and highlight:
-            start, end = highlight
-            body = (
-                f'{escape_html(paragraph.text[:start])}<mark class="answer">{escape_html(paragraph.text[start:end])}'
-                f"</mark>{escape_html(paragraph.text[end:])}"
-            )
+        body = _highlighted(paragraph.text, citation.get("highlight") if is_cited else None, "answer")
         attributes = ' class="reader-paragraph cited" id="reader-cited"' if is_cited else ' class="reader-paragraph"'
         parts.append(f'<p{attributes}><span class="reader-number">{paragraph.number}</span> {body}</p>')
     return "".join(parts) + "</div>"
