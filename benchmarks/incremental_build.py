@@ -8,7 +8,8 @@ one `.jsonl` file) and the same SQuAD text as 20,963 one-paragraph `.txt` articl
 of more than 10,000 files; its index starts as a copy of the dev+train one, so nothing is
 embedded again). For each: a no-change rebuild (median of 3), then 10 new articles (other real
 news: BBC for SQuAD, SQuAD for BBC) added and built, then removed again and built. Prints the
-seconds, what was embedded, and how the time of adding splits into embedding and the rest.
+seconds, what was embedded, how the time of adding splits into embedding and the rest, and how the
+build wrote it (appended as one more segment, or compacted into one).
 """
 
 from __future__ import annotations
@@ -61,9 +62,9 @@ def main() -> int:
     }
     print(
         "| corpus | articles | paragraphs | no-change rebuild s | add 10 articles s | of which embedding s"
-        " | paragraphs + sentences embedded | remove them again s |"
+        " | paragraphs + sentences embedded | written as | remove them again s |"
     )
-    print("|" + " --- |" * 8)
+    print("|" + " --- |" * 9)
     for name, (articles, index) in corpora.items():
         shutil.rmtree(articles / ADDED, ignore_errors=True)
         first = timed_build(articles, index, encoder)  # up to date before measuring (embeds only once, ever)
@@ -90,7 +91,8 @@ def main() -> int:
         print(
             f"| {name} | {first.articles:,} | {first.paragraphs:,} | {statistics.median(unchanged):.2f}"
             f" | {add_seconds:.1f} | {adding.embedding_seconds:.1f}"
-            f" | {adding.embedded_paragraphs} + {adding.embedded_sentences} | {removing.seconds:.1f} |",
+            f" | {adding.embedded_paragraphs} + {adding.embedded_sentences}"
+            f" | {f'segment {adding.segments}' if adding.appended else 'one segment'} | {removing.seconds:.1f} |",
             flush=True,
         )
     return 0

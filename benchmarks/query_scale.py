@@ -6,14 +6,15 @@ Source: the SQuAD v1.1 dev+train index (22,499 real paragraphs with their senten
 `python -m qa.evaluate --distractors` first). Up to that size the index holds real text; larger
 ones repeat it, each copy's paragraph and sentence vectors moved by Gaussian noise (sigma 0.03
 a dimension, then re-normalised) so that copies are near neighbours, not duplicates, and its
-articles renamed. Each size is written by the build's own `write_generation` (so the index type
+articles renamed. Each size is written by the build's own `write_segment` (so the index type
 is chosen by size, as in a user's build) into `.cache/scale/`, once.
 
 Each size is then measured in a fresh process: the time to open the index, then for real dev
 questions, one at a time, the whole `Answerer.ask` (p50/p95) and, on the same questions, its
 parts called alone: question encoding, the two vector searches, BM25 over every paragraph, and
 the rest (fetching candidates, features, fusion, the answer sentence) as the difference. Memory
-is the serving process's peak resident size against the bytes of the bare paragraph vectors.
+is the serving process's peak resident size against the bytes of its vectors as bare float32 (paragraphs
+and sentences).
 """
 
 from __future__ import annotations
@@ -32,9 +33,18 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings.articles import Article, read_articles
-from embeddings.build import BuildPlan, BuildReport, plan_rows, write_generation
+from embeddings.build import BuildReport, plan_rows
 from embeddings.encoder import Encoder
-from embeddings.index import FORMAT_VERSION, FusionWeights, Manifest, current_generation, new_generation_folder, publish
+from embeddings.index import (
+    FORMAT_VERSION,
+    FusionWeights,
+    Manifest,
+    current_generation,
+    new_generation_folder,
+    open_index,
+    publish,
+)
+from embeddings.segment import SegmentPlan, write_segment
 from qa.datasets import CACHE, load_squad
 
 SOURCE_ARTICLES = CACHE / "squad" / "articles-dev+train"
@@ -42,9 +52,9 @@ SOURCE_INDEX = CACHE / "squad" / "index-dev+train"
 NOISE = 0.03
 
 
-def scaled_plan(source: BuildPlan, size: int) -> tuple[BuildPlan, np.ndarray, np.ndarray]:
+def scaled_plan(source: SegmentPlan, size: int) -> tuple[SegmentPlan, np.ndarray, np.ndarray]:
     """`size` paragraphs: the source's, then renamed copies; with the source rows they repeat."""
-    plan = BuildPlan()
+    plan = SegmentPlan()
     paragraph_rows: list[int] = []
     copy = 0
     while len(plan.paragraphs) < size:
@@ -79,41 +89,38 @@ def noisy(vectors: np.ndarray, rows: np.ndarray, real: int, rng: np.random.Gener
     return out
 
 
-def ensure_index(size: int, source: BuildPlan) -> Path:
+def ensure_index(size: int, source: SegmentPlan) -> Path:
     index_dir = CACHE / "scale" / f"index-{size}"
     if current_generation(index_dir) is not None:
         return index_dir
-    generation = current_generation(SOURCE_INDEX)
-    paragraph_vectors = np.load(generation / "paragraphs.npy", mmap_mode="r")
-    sentence_vectors = np.load(generation / "sentences.npy", mmap_mode="r")
+    source_index = open_index(SOURCE_INDEX)
+    paragraph_vectors = source_index.paragraph_vectors(np.arange(source_index.rows))
+    sentence_vectors = source_index.sentence_vectors(np.arange(source_index.manifest.sentences))
     plan, rows, sentence_rows = scaled_plan(source, size)
     rng = np.random.default_rng(size)
     real_sentences = int(sum(len(spans) for spans in source.spans))
     started = time.perf_counter()
     folder = new_generation_folder(index_dir)
-    report = BuildReport()
-    write_generation(
-        folder,
+    segment = write_segment(
+        folder / "seg-scale",
         plan,
         noisy(paragraph_vectors, rows, len(source.paragraphs), rng),
         noisy(sentence_vectors, sentence_rows, real_sentences, rng),
         "auto",
-        report,
     )
-    manifest = json.loads((generation / "manifest.json").read_text())
-    Manifest(
-        **{
-            **manifest,
-            "format_version": FORMAT_VERSION,
-            "vector_index": report.vector_index,
-            "articles": report.articles,
-            "paragraphs": report.paragraphs,
-            "sentences": report.sentences,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "source_digest": f"scale-{size}",
-            "fusion": asdict(FusionWeights()),
-        }
+    replace(
+        source_index.manifest,
+        format_version=FORMAT_VERSION,
+        segments=[segment],
+        articles=segment.articles,
+        paragraphs=segment.paragraphs,
+        sentences=segment.sentences,
+        removed_paragraphs=0,
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        source_digest=f"scale-{size}",
+        fusion=asdict(FusionWeights()),
     ).write(folder)
+    source_index.close()
     publish(index_dir, folder)
     print(f"wrote the {size:,}-paragraph index in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return index_dir
@@ -144,11 +151,11 @@ def measure(index_dir: Path, questions: int) -> dict:
         vector = encoder.encode([question])[0]
         parts["encode"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        index.paragraph_index.search(vector[None, :], pool)
-        index.sentence_index.search(vector[None, :], 2 * pool)
+        index.search_paragraphs(vector, pool)
+        index.search_sentences(vector, 2 * pool)
         parts["vector search"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        index.keywords.scores(question)
+        index.keyword_scores(question)
         parts["BM25"].append(time.perf_counter() - started)
     ms = {name: np.array(values) * 1000 for name, values in parts.items()}
     rest = ms["whole answer"] - ms["encode"] - ms["vector search"] - ms["BM25"]
@@ -157,13 +164,13 @@ def measure(index_dir: Path, questions: int) -> dict:
     return {
         "paragraphs": index.manifest.paragraphs,
         "sentences": index.manifest.sentences,
-        "vector_index": index.manifest.vector_index,
+        "vector_index": index.manifest.segments[0].vector_index,
         "open_s": open_seconds,
         **{f"{name} p50": float(np.median(values)) for name, values in ms.items()},
         "whole answer p95": float(np.percentile(ms["whole answer"], 95)),
         "rest p50": float(np.median(rest)),
         "peak_mb": peak_kb / 1024,
-        "paragraph_vector_mb": index.manifest.paragraphs * index.manifest.dimension * 4 / 2**20,
+        "vector_mb": (index.manifest.paragraphs + index.manifest.sentences) * index.manifest.dimension * 4 / 2**20,
     }
 
 
@@ -180,12 +187,12 @@ def main() -> int:
         raise SystemExit(f"build the source index first: python -m qa.evaluate --distractors ({SOURCE_INDEX} missing)")
     articles = [a for a in read_articles(SOURCE_ARTICLES) if isinstance(a, Article)]
     source = plan_rows(articles, Encoder(), BuildReport())
-    source_paragraphs = json.loads((current_generation(SOURCE_INDEX) / "manifest.json").read_text())["paragraphs"]
+    source_paragraphs = Manifest.read(current_generation(SOURCE_INDEX)).paragraphs
     if len(source.paragraphs) != source_paragraphs:
         raise SystemExit(f"{SOURCE_INDEX} is out of date with its articles: run python -m qa.evaluate --distractors")
     print(
         "| paragraphs | sentences | vector index (paragraphs, sentences) | open s | answer p50 ms | answer p95 ms"
-        " | encode | vector search | BM25 | rest | peak RSS MB | RSS / paragraph vector bytes |"
+        " | encode | vector search | BM25 | rest | peak RSS MB | RSS / float32 vector bytes |"
     )
     print("|" + " --- |" * 12)
     for size in args.sizes:
@@ -203,7 +210,7 @@ def main() -> int:
             f"| {r['paragraphs']:,} | {r['sentences']:,} | {kinds} | {r['open_s']:.2f} | {r['whole answer p50']:.1f}"
             f" | {r['whole answer p95']:.1f} | {r['encode p50']:.1f} | {r['vector search p50']:.1f}"
             f" | {r['BM25 p50']:.1f} | {r['rest p50']:.1f} | {r['peak_mb']:,.0f}"
-            f" | {r['peak_mb'] / r['paragraph_vector_mb']:.1f} |",
+            f" | {r['peak_mb'] / r['vector_mb']:.2f} |",
             flush=True,
         )
     return 0

@@ -2,7 +2,10 @@
 
 Incremental by content hash: a paragraph or sentence whose text was embedded before reuses its
 vector from the live index, so only new or edited text meets the model, and an unchanged folder
-writes nothing at all. Removed articles simply are not in the new generation.
+writes nothing at all. A small change (up to `APPEND_SHARE` of the rows) is appended: the new
+and edited articles become one more segment, the rows of removed and edited ones are masked, and
+the earlier segments are linked in untouched. A larger change, too many segments, or `--full`
+compacts everything into one segment.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -25,22 +27,23 @@ from embeddings.index import (
     FORMAT_VERSION,
     BuildInProgress,
     FusionWeights,
+    Index,
     IndexProblem,
     Manifest,
     build_lock,
-    current_generation,
     new_generation_folder,
     open_index,
     publish,
 )
-from embeddings.keywords import KeywordIndex, terms
-from embeddings.paragraphs import Paragraph, sentence_spans, split_article, text_hash
-from embeddings.store import ParagraphRow, ParagraphStore
-from embeddings.vector_index import create_vector_index
+from embeddings.paragraphs import sentence_spans, split_article, text_hash
+from embeddings.segment import SegmentInfo, SegmentPlan, link_segment, write_segment
+from embeddings.store import StoredParagraph
 
 DEFAULT_ARTICLES = Path("seeds")
 DEFAULT_INDEX = Path("index")
 EMBED_CHUNK = 256  # small enough for a lively progress bar, large enough to batch well
+APPEND_SHARE = 0.25  # a change of more rows than this share of the index is built in full, compacting it
+MAX_SEGMENTS = 8  # searching many small segments costs a little per question each; compact beyond this
 
 
 @dataclass
@@ -55,7 +58,9 @@ class BuildReport:
     duplicate_paragraphs: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     up_to_date: bool = False
-    vector_index: dict[str, str] = field(default_factory=dict)  # search kind, for paragraphs and sentences
+    appended: bool = False  # written as one more segment, the earlier ones untouched
+    segments: int = 0
+    vector_index: dict[str, str] = field(default_factory=dict)  # search kind of the segment written
     seconds: float = 0.0
     embedding_seconds: float = 0.0  # of `seconds`, the model's share
 
@@ -63,33 +68,39 @@ class BuildReport:
         if self.up_to_date:
             head = f"index is up to date: {self.articles} articles, {self.paragraphs} paragraphs"
         else:
+            written = (
+                "; vector search: " + ", ".join(f"{vectors} {kind}" for vectors, kind in self.vector_index.items())
+                if self.vector_index
+                else ""
+            )
+            how = f"added as segment {self.segments}" if self.appended else "in one segment"
             head = (
                 f"indexed {self.articles} articles, {self.paragraphs} paragraphs, {self.sentences} sentences"
                 f" ({self.embedded_paragraphs} paragraphs and {self.embedded_sentences} sentences embedded,"
-                f" the rest reused); vector search: "
-                + ", ".join(f"{vectors} {kind}" for vectors, kind in self.vector_index.items())
+                f" the rest reused; {how}){written}"
             )
         skipped = f"; skipped {len(self.skipped)} (listed above)" if self.skipped else ""
         return f"{head}{skipped} in {self.seconds:.1f} s"
 
 
-@dataclass
-class BuildPlan:
-    """The next generation's rows, before any vector is computed."""
+def plan_rows(
+    articles: Iterable[Article],
+    encoder: Encoder,
+    report: BuildReport,
+    *,
+    indexed: Callable[[str], bool] = lambda digest: False,
+) -> SegmentPlan:
+    """Split the articles into the rows of a new segment, each paragraph once.
 
-    articles: list[tuple[Article, int, int]] = field(default_factory=list)  # article, first row, count
-    paragraphs: list[Paragraph] = field(default_factory=list)
-    spans: list[list[tuple[int, int]]] = field(default_factory=list)
-
-
-def plan_rows(articles: Iterable[Article], encoder: Encoder, report: BuildReport) -> BuildPlan:
-    """Split the articles into the rows of the next generation, each paragraph once."""
-    plan = BuildPlan()
+    `indexed` says a paragraph's text is already live elsewhere in the index, so it is not
+    stored twice.
+    """
+    plan = SegmentPlan()
     seen: set[str] = set()
     for article in articles:
         first = len(plan.paragraphs)
         for paragraph in split_article(article, count_pieces=encoder.count_pieces, max_pieces=encoder.max_pieces):
-            if paragraph.hash in seen:
+            if paragraph.hash in seen or indexed(paragraph.hash):
                 report.duplicate_paragraphs += 1
                 continue
             seen.add(paragraph.hash)
@@ -100,7 +111,7 @@ def plan_rows(articles: Iterable[Article], encoder: Encoder, report: BuildReport
     return plan
 
 
-def unique_texts(plan: BuildPlan) -> tuple[dict[str, str], dict[str, str]]:
+def unique_texts(plan: SegmentPlan) -> tuple[dict[str, str], dict[str, str]]:
     """The paragraph and sentence texts the plan needs vectors for, each once, by hash."""
     paragraph_texts = {p.hash: p.text for p in plan.paragraphs}
     sentence_texts: dict[str, str] = {}
@@ -111,75 +122,80 @@ def unique_texts(plan: BuildPlan) -> tuple[dict[str, str], dict[str, str]]:
     return paragraph_texts, sentence_texts
 
 
-class _VectorCache:
-    """Vectors of the live generation, keyed by the hash of the text they embed.
-
-    Reads only the manifest, the store and the vector files, so vectors are reused even from a
-    generation of an older format or with a damaged search index; anything unreadable means
-    starting afresh, with a line saying why. The vectors are read only when a build needs them,
-    so an unchanged folder is recognised from the manifest alone.
-    """
-
-    def __init__(self, index_dir: Path, model: str, full: bool, log: Callable[[str], None]) -> None:
-        self.index_dir = index_dir
-        self.log = log
-        self.paragraphs: dict[str, np.ndarray] = {}
-        self.sentences: dict[str, np.ndarray] = {}
-        self.manifest: dict = {}  # as written, so that a manifest of an older format still reads
-        self.folder = None if full else current_generation(index_dir)
-        if self.folder is None:
-            return
-        try:
-            manifest = json.loads((self.folder / "manifest.json").read_text())
-        except (OSError, ValueError) as error:
-            self.folder = None
-            log(f"not reusing the previous index at {index_dir}: it is unreadable ({error}); embedding everything")
-            return
-        if manifest.get("model") != model:
-            self.folder = None
-            log(f"not reusing the previous index: it was built with model {manifest.get('model')!r}, not {model!r}")
-            return
-        self.manifest = manifest
-
-    def load(self) -> None:
-        """Read the previous generation's vectors, to reuse them."""
-        if self.folder is None:
-            return
-        try:
-            store = ParagraphStore(self.folder / "store.sqlite")
-            try:
-                paragraph_vectors = np.load(self.folder / "paragraphs.npy", mmap_mode="r")
-                sentence_vectors = np.load(self.folder / "sentences.npy", mmap_mode="r")
-                for row, digest, first_sentence, sentences in store.vector_keys():
-                    self.paragraphs[digest] = paragraph_vectors[row]
-                    for offset, sentence in enumerate(sentences):
-                        self.sentences[text_hash(sentence)] = sentence_vectors[first_sentence + offset]
-            finally:
-                store.close()
-        except (OSError, ValueError, TypeError, KeyError, IndexError, sqlite3.Error) as error:
-            self.paragraphs, self.sentences = {}, {}
-            self.log(
-                f"not reusing the previous index at {self.index_dir}: it is unreadable ({error}); embedding everything"
-            )
-
-    def is_current(self, source_digest: str, settings: dict, fusion: dict) -> bool:
-        """True when the live generation was built, this way, from exactly these articles."""
-        return (
-            self.manifest.get("format_version") == FORMAT_VERSION
-            and self.manifest.get("source_digest") == source_digest
-            and self.manifest.get("settings") == settings
-            and self.manifest.get("fusion") == fusion
-        )
+VectorKey = tuple[int, str, int, list[str]]  # row, paragraph hash, first sentence row, sentence texts
 
 
-def _opens(index_dir: Path, model: str, log: Callable[[str], None]) -> bool:
-    """True when the live generation opens whole; a damaged one is reported and rebuilt."""
+def reusable_vectors(
+    index: Index, keys: Iterable[VectorKey], paragraph_texts: dict[str, str], sentence_texts: dict[str, str]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The vectors `index` already holds for texts the plan needs, by hash; only those are read."""
+    paragraph_rows: dict[str, int] = {}
+    sentence_rows: dict[str, int] = {}
+    for row, digest, first_sentence, sentences in keys:
+        if digest in paragraph_texts:
+            paragraph_rows.setdefault(digest, row)
+        for offset, sentence in enumerate(sentences):
+            sentence_digest = text_hash(sentence)
+            if sentence_digest in sentence_texts:
+                sentence_rows.setdefault(sentence_digest, first_sentence + offset)
+    paragraph_vectors = index.paragraph_vectors(np.fromiter(paragraph_rows.values(), dtype=np.int64))
+    sentence_vectors = index.sentence_vectors(np.fromiter(sentence_rows.values(), dtype=np.int64))
+    return dict(zip(paragraph_rows, paragraph_vectors, strict=True)), dict(
+        zip(sentence_rows, sentence_vectors, strict=True)
+    )
+
+
+def _key(paragraph: StoredParagraph) -> VectorKey:
+    sentences = [paragraph.text[start:end] for start, end in paragraph.sentence_spans]
+    return paragraph.row, paragraph.hash, paragraph.first_sentence, sentences
+
+
+def _open_live(index_dir: Path, model: str, log: Callable[[str], None]) -> Index | None:
+    """The live generation, to reuse; None before the first build or when it cannot be reused."""
     try:
-        open_index(index_dir, model=model).close()
+        return open_index(index_dir, model=model)
     except IndexProblem as problem:
-        log(f"rebuilding: {problem}")
-        return False
-    return True
+        if "no index at" not in str(problem):
+            log(f"not reusing the previous index: {str(problem).split('; rebuild it')[0]}; embedding everything")
+        return None
+
+
+@dataclass
+class Change:
+    """An update small enough to append: the new segment's plan and the rows it retires."""
+
+    plan: SegmentPlan
+    removed: np.ndarray  # over the index's rows, after this change
+    gone: list[StoredParagraph]  # the live paragraphs of removed and edited articles
+    gone_articles: int
+
+
+def plan_change(live: Index, articles: list[Article], encoder: Encoder) -> tuple[Change | None, BuildReport]:
+    """The appendable change from `live` to `articles`, or None when a full build is due."""
+    report = BuildReport()
+    if len(live.segments) >= MAX_SEGMENTS:
+        return None, report
+    current = {entry.article.id: entry for entry in live.articles()}
+    incoming = {article.id for article in articles}
+    changed = [a for a in articles if a.id not in current or current[a.id].article.content_hash != a.content_hash]
+    gone_entries = [e for article_id, e in current.items() if article_id not in incoming] + [
+        current[a.id] for a in changed if a.id in current
+    ]
+    gone_rows = [row for entry in gone_entries for row in entry.paragraph_rows]
+    if len(gone_rows) > APPEND_SHARE * max(live.manifest.paragraphs, 1):
+        return None, report
+    gone = live.paragraphs(gone_rows)
+    unchanged = (a for a in articles if a.id in current and a.id not in {c.id for c in changed})
+    if gone and {p.hash for p in gone} & {text_hash(text) for a in unchanged for text in a.paragraphs}:
+        return None, report  # a kept article repeats a removed paragraph, stored only once: re-plan in full
+    removed = np.zeros(live.rows, dtype=bool) if live.removed is None else np.array(live.removed)
+    removed[gone_rows] = True
+    plan = plan_rows(
+        changed, encoder, report, indexed=lambda digest: any(not removed[r] for r in live.rows_with_hash(digest))
+    )
+    if len(plan.paragraphs) + int(removed.sum()) > APPEND_SHARE * max(live.manifest.paragraphs, 1):
+        return None, report
+    return Change(plan, removed, gone, len(gone_entries)), report
 
 
 def _embed(
@@ -216,64 +232,165 @@ def build_index(
     """Bring the index at `index_dir` up to date with the articles under `articles_dir`."""
     started = time.perf_counter()
     encoder = encoder or Encoder()
-    report = BuildReport()
     if not articles_dir.is_dir():
         raise FileNotFoundError(f"articles folder {articles_dir} does not exist; create it or pass --articles DIR")
     with build_lock(index_dir):
-        cache = _VectorCache(index_dir, encoder.model_name, full, log)
+        skipped: list[Skipped] = []
         articles: list[Article] = []
         for item in read_articles(articles_dir):
             if isinstance(item, Skipped):
-                report.skipped.append(item)
+                skipped.append(item)
                 log(str(item))
             else:
                 articles.append(item)
         settings = {"max_pieces": encoder.max_pieces, "vector_index": vector_index}
         source_digest = hashlib.sha1(json.dumps([(a.id, a.content_hash) for a in articles]).encode()).hexdigest()
         fusion = asdict(FusionWeights())
-        if cache.is_current(source_digest, settings, fusion) and _opens(index_dir, encoder.model_name, log):
-            report.articles, report.paragraphs = cache.manifest["articles"], cache.manifest["paragraphs"]
-            report.up_to_date = True
-            report.seconds = time.perf_counter() - started
-            return report
-
-        cache.load()
-        plan = plan_rows(articles, encoder, report)
-        paragraph_texts, sentence_texts = unique_texts(plan)
-        embedding_started = time.perf_counter()
-        paragraph_vectors, report.embedded_paragraphs = _embed(
-            paragraph_texts, cache.paragraphs, encoder, "paragraphs", progress
-        )
-        sentence_vectors, report.embedded_sentences = _embed(
-            sentence_texts, cache.sentences, encoder, "sentences", progress
-        )
-        report.embedding_seconds = time.perf_counter() - embedding_started
-        dimension = len(next(iter(paragraph_vectors.values()))) if paragraph_vectors else encoder.dimension
-        folder = new_generation_folder(index_dir)
-        paragraph_matrix, sentence_matrix = vector_matrices(plan, paragraph_vectors, sentence_vectors, dimension)
-        write_generation(folder, plan, paragraph_matrix, sentence_matrix, vector_index, report)
-        Manifest(
-            format_version=FORMAT_VERSION,
-            model=encoder.model_name,
-            model_path=str(encoder.path),
-            dimension=dimension,
-            normalised=True,
-            vector_index=report.vector_index,
-            articles=report.articles,
-            paragraphs=report.paragraphs,
-            sentences=report.sentences,
-            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            settings=settings,
-            fusion=fusion,
-            source_digest=source_digest,
-        ).write(folder)
-        publish(index_dir, folder)
+        live = None if full else _open_live(index_dir, encoder.model_name, log)
+        try:
+            same_settings = live is not None and (live.manifest.settings, live.manifest.fusion) == (settings, fusion)
+            if same_settings and live.manifest.source_digest == source_digest:
+                report = BuildReport(articles=live.manifest.articles, paragraphs=live.manifest.paragraphs)
+                report.up_to_date = True
+            else:
+                change, report = plan_change(live, articles, encoder) if same_settings else (None, BuildReport())
+                folder = new_generation_folder(index_dir)
+                if change is None:
+                    report = BuildReport()
+                    plan = plan_rows(articles, encoder, report)
+                    segments = _write_full(folder, plan, live, encoder, vector_index, report, progress)
+                else:
+                    segments = _write_appended(folder, change, live, encoder, vector_index, report, progress)
+                _manifest(segments, report, encoder, settings, fusion, source_digest).write(folder)
+                publish(index_dir, folder)
+        finally:
+            if live is not None:
+                live.close()
+    report.skipped = skipped
     report.seconds = time.perf_counter() - started
     return report
 
 
+Reuse = Callable[[dict[str, str], dict[str, str]], tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]
+
+
+def _write_segment(
+    folder: Path,
+    plan: SegmentPlan,
+    reuse: Reuse,
+    encoder: Encoder,
+    vector_index: str,
+    report: BuildReport,
+    progress: bool,
+) -> SegmentInfo:
+    """A new segment for the plan: the vectors `reuse` finds, the rest embedded."""
+    paragraph_texts, sentence_texts = unique_texts(plan)
+    cached_paragraphs, cached_sentences = reuse(paragraph_texts, sentence_texts)
+    embedding_started = time.perf_counter()
+    paragraph_vectors, report.embedded_paragraphs = _embed(
+        paragraph_texts, cached_paragraphs, encoder, "paragraphs", progress
+    )
+    sentence_vectors, report.embedded_sentences = _embed(
+        sentence_texts, cached_sentences, encoder, "sentences", progress
+    )
+    report.embedding_seconds = time.perf_counter() - embedding_started
+    paragraph_matrix, sentence_matrix = vector_matrices(plan, paragraph_vectors, sentence_vectors, encoder.dimension)
+    segment = write_segment(folder / _segment_name(), plan, paragraph_matrix, sentence_matrix, vector_index)
+    report.vector_index = segment.vector_index
+    return segment
+
+
+def _write_full(
+    folder: Path,
+    plan: SegmentPlan,
+    live: Index | None,
+    encoder: Encoder,
+    vector_index: str,
+    report: BuildReport,
+    progress: bool,
+) -> list[SegmentInfo]:
+    """One segment holding every article, reusing any vector the live index has."""
+
+    def reuse(paragraph_texts: dict[str, str], sentence_texts: dict[str, str]):
+        if live is None:
+            return {}, {}
+        return reusable_vectors(live, live.vector_keys(), paragraph_texts, sentence_texts)
+
+    segment = _write_segment(folder, plan, reuse, encoder, vector_index, report, progress)
+    report.articles, report.paragraphs, report.sentences = segment.articles, segment.paragraphs, segment.sentences
+    report.segments = 1
+    return [segment]
+
+
+def _write_appended(
+    folder: Path,
+    change: Change,
+    live: Index,
+    encoder: Encoder,
+    vector_index: str,
+    report: BuildReport,
+    progress: bool,
+) -> list[SegmentInfo]:
+    """The live segments linked in unchanged, one more for the change, and the removed rows' mask."""
+
+    def reuse(paragraph_texts: dict[str, str], sentence_texts: dict[str, str]):
+        rows = {row for digest in paragraph_texts for row in live.rows_with_hash(digest)}
+        keys = [_key(p) for p in [*change.gone, *live.paragraphs(sorted(rows))]]
+        return reusable_vectors(live, keys, paragraph_texts, sentence_texts)
+
+    segments = list(live.manifest.segments)
+    for segment in segments:
+        link_segment(live.folder / segment.name, folder / segment.name)
+    if change.plan.paragraphs:
+        segments.append(_write_segment(folder, change.plan, reuse, encoder, vector_index, report, progress))
+    if change.removed.any():
+        new_rows = np.zeros(len(change.plan.paragraphs), dtype=bool)
+        np.save(folder / "removed.npy", np.concatenate([change.removed, new_rows]))
+    report.appended = True
+    report.segments = len(segments)
+    report.articles = live.manifest.articles - change.gone_articles + len(change.plan.articles)
+    report.paragraphs = live.manifest.paragraphs - len(change.gone) + len(change.plan.paragraphs)
+    report.sentences = (
+        live.manifest.sentences
+        - sum(len(p.sentence_spans) for p in change.gone)
+        + sum(len(spans) for spans in change.plan.spans)
+    )
+    return segments
+
+
+def _segment_name() -> str:
+    return f"seg-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}"
+
+
+def _manifest(
+    segments: list[SegmentInfo],
+    report: BuildReport,
+    encoder: Encoder,
+    settings: dict,
+    fusion: dict,
+    source_digest: str,
+) -> Manifest:
+    """The new generation's manifest; the counts are of live rows, as the report has them."""
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        model=encoder.model_name,
+        model_path=str(encoder.path),
+        dimension=encoder.dimension,
+        normalised=True,
+        segments=segments,
+        articles=report.articles,
+        paragraphs=report.paragraphs,
+        sentences=report.sentences,
+        removed_paragraphs=sum(s.paragraphs for s in segments) - report.paragraphs,
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        settings=settings,
+        fusion=fusion,
+        source_digest=source_digest,
+    )
+
+
 def vector_matrices(
-    plan: BuildPlan, paragraph_vectors: dict[str, np.ndarray], sentence_vectors: dict[str, np.ndarray], dimension: int
+    plan: SegmentPlan, paragraph_vectors: dict[str, np.ndarray], sentence_vectors: dict[str, np.ndarray], dimension: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The plan's vectors in row order: one per paragraph, and one per sentence, paragraph by paragraph."""
     paragraph_matrix = np.zeros((len(plan.paragraphs), dimension), dtype=np.float32)
@@ -288,47 +405,6 @@ def vector_matrices(
     for row, digest in enumerate(sentence_hashes):
         sentence_matrix[row] = sentence_vectors[digest]
     return paragraph_matrix, sentence_matrix
-
-
-def write_generation(
-    folder: Path,
-    plan: BuildPlan,
-    paragraph_matrix: np.ndarray,
-    sentence_matrix: np.ndarray,
-    vector_index: str,
-    report: BuildReport,
-) -> None:
-    """Write every file of a generation but its manifest: store, vectors, FAISS and BM25."""
-    store = ParagraphStore(folder / "store.sqlite", create=True)
-    sentence_owner: list[int] = []
-    paragraph_rows: list[ParagraphRow] = []
-    for article_row, (article, first, count) in enumerate(plan.articles):
-        store.write_article(article_row, article, first, count)
-        for row in range(first, first + count):
-            paragraph = plan.paragraphs[row]
-            spans = plan.spans[row]
-            paragraph_rows.append(
-                ParagraphRow(
-                    row=row, article_row=article_row, number=paragraph.number, part=paragraph.part,
-                    text=paragraph.text, hash=paragraph.hash, first_sentence=len(sentence_owner), spans=spans,
-                    sentence_terms=[terms(paragraph.text[start:end]) for start, end in spans],
-                )
-            )  # fmt: skip
-            sentence_owner.extend([row] * len(spans))
-    store.write_paragraphs(paragraph_rows)
-    store.commit()
-    store.close()
-    np.save(folder / "paragraphs.npy", paragraph_matrix)
-    np.save(folder / "sentences.npy", sentence_matrix)
-    np.save(folder / "sentence_owner.npy", np.array(sentence_owner, dtype=np.int32))
-    dimension = paragraph_matrix.shape[1]
-    for name, matrix in (("paragraphs", paragraph_matrix), ("sentences", sentence_matrix)):
-        index = create_vector_index(vector_index, dimension, size=len(matrix))
-        index.build(matrix)
-        index.save(folder / f"{name}.faiss")
-        report.vector_index[name] = index.kind
-    KeywordIndex.build([p.text for p in plan.paragraphs]).save(folder / "keywords")
-    report.articles, report.paragraphs, report.sentences = len(plan.articles), len(plan.paragraphs), len(sentence_owner)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,16 +1,16 @@
 """The index folder: immutable generations, swapped in atomically, each describing itself.
 
-    INDEX/CURRENT                 name of the live generation (replaced atomically)
-    INDEX/build.lock              held by the one build that may run at a time
-    INDEX/gen-<time>/manifest.json  how it was built: format, model, dimension, counts, settings
-    INDEX/gen-<time>/store.sqlite   articles, paragraph text, sentence spans
-    INDEX/gen-<time>/paragraphs.npy, sentences.npy   unit vectors, row = store row
-    INDEX/gen-<time>/sentence_owner.npy   the paragraph row of each sentence row
-    INDEX/gen-<time>/paragraphs.faiss, sentences.faiss   vector indexes over them
-    INDEX/gen-<time>/keywords/      BM25 over the paragraphs
+    INDEX/CURRENT                   name of the live generation (replaced atomically)
+    INDEX/build.lock                held by the one build that may run at a time
+    INDEX/gen-<time>/manifest.json  how it was built: format, model, counts, settings, its segments
+    INDEX/gen-<time>/seg-<time>/    the segments, in row order (see embeddings/segment.py)
+    INDEX/gen-<time>/removed.npy    paragraph rows of articles since removed or edited, if any
 
 A build writes a whole new generation and then replaces CURRENT, so a reader, or a build killed
-half-way, only ever sees a complete generation. Readers notice a new CURRENT and reopen.
+half-way, only ever sees a complete generation. Readers notice a new CURRENT and reopen. A
+generation that adds articles to the last one hard-links its segments and writes one more, so
+"whole new generation" costs the new paragraphs, not the index. Rows of removed or replaced
+articles stay in their segments, masked by `removed.npy`, until a full build compacts them.
 """
 
 from __future__ import annotations
@@ -21,18 +21,18 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from embeddings.keywords import KeywordIndex
-from embeddings.store import ParagraphStore
-from embeddings.vector_index import FaissIndex, load_vector_index
+from embeddings.keywords import KeywordSearch
+from embeddings.segment import Segment, SegmentInfo
+from embeddings.store import ArticleEntry, Offsets, StoredParagraph
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 LOCK = "build.lock"
 REBUILD_HINT = "python -m embeddings.build --index {index} --full"
@@ -40,6 +40,10 @@ REBUILD_HINT = "python -m embeddings.build --index {index} --full"
 
 class IndexProblem(Exception):
     """An index that cannot be used; the message says what is wrong and which command fixes it."""
+
+
+class FormatMismatch(Exception):
+    """A manifest written by another format version; the message is that version."""
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,11 @@ class Manifest:
     model_path: str
     dimension: int
     normalised: bool
-    vector_index: dict[str, str]  # FAISS index kind for "paragraphs" and "sentences"
-    articles: int
+    segments: list[SegmentInfo]
+    articles: int  # live ones: not counting rows of removed or replaced articles
     paragraphs: int
     sentences: int
+    removed_paragraphs: int  # rows masked by removed.npy, until a full build compacts them
     built_at: str
     settings: dict
     fusion: dict
@@ -81,25 +86,147 @@ class Manifest:
     @classmethod
     def read(cls, folder: Path) -> Manifest:
         data = json.loads((folder / "manifest.json").read_text())
+        if data.get("format_version") != FORMAT_VERSION:
+            raise FormatMismatch(data.get("format_version"))
+        data["segments"] = [SegmentInfo(**segment) for segment in data["segments"]]
         return cls(**data)
+
+    @property
+    def rows(self) -> int:
+        """Paragraph rows over all segments, removed ones included: the length of any row mask."""
+        return sum(segment.paragraphs for segment in self.segments)
+
+    def segment_offsets(self) -> list[Offsets]:
+        """Where each segment's rows start in the index."""
+        offsets, paragraphs, sentences, articles = [], 0, 0, 0
+        for segment in self.segments:
+            offsets.append(Offsets(paragraphs, sentences, articles))
+            paragraphs += segment.paragraphs
+            sentences += segment.sentences
+            articles += segment.articles
+        return offsets
 
 
 @dataclass
 class Index:
-    """One open generation: everything retrieval reads, memory-mapped where it can be."""
+    """One open generation: its segments read as one run of rows, minus the removed ones.
+
+    Searches return index rows, best first, across segments; `allowed` masks are over rows.
+    """
 
     folder: Path
     manifest: Manifest
-    store: ParagraphStore
-    paragraph_vectors: np.ndarray
-    sentence_vectors: np.ndarray
-    sentence_owner: np.ndarray  # paragraph row of each sentence row
-    paragraph_index: FaissIndex
-    sentence_index: FaissIndex
-    keywords: KeywordIndex
+    segments: list[Segment]
+    removed: np.ndarray | None  # True for rows of articles removed or replaced; None when there are none
+    keywords: KeywordSearch
+
+    @property
+    def rows(self) -> int:
+        return self.manifest.rows
+
+    def usable(self, allowed: np.ndarray | None) -> np.ndarray | None:
+        """`allowed` without the removed rows (None: every row)."""
+        if self.removed is None:
+            return allowed
+        return ~self.removed if allowed is None else allowed & ~self.removed
+
+    def search_paragraphs(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
+        """Rows of the `k` paragraphs most similar to `vector`."""
+        allowed = self.usable(allowed)
+        hits = []
+        for segment in self.segments:
+            start, size = segment.offsets.paragraphs, segment.info.paragraphs
+            mask = None if allowed is None else allowed[start : start + size]
+            scores, ids = segment.paragraph_index.search(vector[None, :], k, allowed=mask)
+            found = ids[0] >= 0
+            hits.append((scores[0][found], ids[0][found] + start))
+        return _best(hits, k)
+
+    def search_sentences(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
+        """Paragraph rows of the `k` sentences most similar to `vector` (a row may repeat)."""
+        allowed = self.usable(allowed)
+        hits = []
+        for segment in self.segments:
+            start, size = segment.offsets.paragraphs, segment.info.paragraphs
+            owner = np.asarray(segment.sentence_owner)
+            mask = None if allowed is None else allowed[start : start + size][owner]
+            scores, ids = segment.sentence_index.search(vector[None, :], k, allowed=mask)
+            found = ids[0] >= 0
+            hits.append((scores[0][found], owner[ids[0][found]] + start))
+        return _best(hits, k)
+
+    def keyword_scores(self, question: str, allowed: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every row for the question; zero where not allowed or removed."""
+        scores = self.keywords.scores(question)
+        allowed = self.usable(allowed)
+        return scores if allowed is None else np.where(allowed, scores, 0.0)
+
+    def paragraph_vectors(self, rows: np.ndarray) -> np.ndarray:
+        return self._vectors(rows, "paragraphs")
+
+    def sentence_vectors(self, rows: np.ndarray) -> np.ndarray:
+        return self._vectors(rows, "sentences")
+
+    def paragraphs(self, rows: Iterable[int]) -> list[StoredParagraph]:
+        """The paragraphs at `rows`, in that order."""
+        rows = np.asarray(list(rows), dtype=np.int64)
+        which = self._segment_of(rows, "paragraphs")
+        found: dict[int, StoredParagraph] = {}
+        for number in np.unique(which):
+            found.update((p.row, p) for p in self.segments[number].store.paragraphs(rows[which == number]))
+        return [found[row] for row in rows.tolist() if row in found]
+
+    def articles(self) -> Iterator[ArticleEntry]:
+        """Every live article with its paragraph rows, in row order."""
+        for segment in self.segments:
+            for entry in segment.store.articles():
+                if self.removed is None or not self.removed[entry.paragraph_rows.start]:
+                    yield entry
+
+    def article(self, article_id: str) -> ArticleEntry | None:
+        """The live article with this id, or None."""
+        for segment in reversed(self.segments):  # a replaced article's live version is the newest
+            entry = segment.store.article(article_id)
+            if entry is not None and (self.removed is None or not self.removed[entry.paragraph_rows.start]):
+                return entry
+        return None
+
+    def rows_with_hash(self, digest: str) -> list[int]:
+        """Rows, removed ones included, of the paragraphs with this text hash."""
+        return [row for segment in self.segments for row in segment.store.rows_with_hash(digest)]
+
+    def vector_keys(self) -> Iterator[tuple[int, str, int, list[str]]]:
+        """(row, hash, first sentence row, sentence texts) of every row: the keys for reusing vectors."""
+        for segment in self.segments:
+            yield from segment.store.vector_keys()
 
     def close(self) -> None:
-        self.store.close()
+        for segment in self.segments:
+            segment.close()
+
+    def _segment_of(self, rows: np.ndarray, table: str) -> np.ndarray:
+        starts = [getattr(segment.offsets, table) for segment in self.segments]
+        return np.searchsorted(starts, rows, side="right") - 1
+
+    def _vectors(self, rows: np.ndarray, table: str) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros((len(rows), self.manifest.dimension), dtype=np.float32)
+        which = self._segment_of(rows, table)
+        for number in np.unique(which):
+            segment = self.segments[number]
+            index = segment.paragraph_index if table == "paragraphs" else segment.sentence_index
+            chosen = which == number
+            out[chosen] = index.vectors(rows[chosen] - getattr(segment.offsets, table))
+        return out
+
+
+def _best(hits: list[tuple[np.ndarray, np.ndarray]], k: int) -> np.ndarray:
+    """The ids of the `k` best (scores, ids) pairs over several searches, best first."""
+    if not hits:
+        return np.zeros(0, dtype=np.int64)
+    scores = np.concatenate([s for s, _ in hits])
+    ids = np.concatenate([i for _, i in hits])
+    return ids[np.argsort(-scores, kind="stable")[:k]].astype(np.int64)
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -119,35 +246,28 @@ def open_index(index_dir: Path, *, model: str | None = None) -> Index:
         raise IndexProblem(f"no index at {index_dir}: build it with: {hint.removesuffix(' --full')}")
     try:
         manifest = Manifest.read(folder)
-    except (OSError, ValueError, TypeError) as error:
-        raise IndexProblem(f"index at {index_dir} has no readable manifest ({error}); rebuild it: {hint}") from None
-    if manifest.format_version != FORMAT_VERSION:
+    except FormatMismatch as mismatch:
         raise IndexProblem(
-            f"index at {index_dir} has format {manifest.format_version}, this version reads {FORMAT_VERSION};"
-            f" rebuild it: {hint}"
-        )
+            f"index at {index_dir} has format {mismatch}, this version reads {FORMAT_VERSION}; rebuild it: {hint}"
+        ) from None
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise IndexProblem(f"index at {index_dir} has no readable manifest ({error}); rebuild it: {hint}") from None
     if model is not None and manifest.model != model:
         raise IndexProblem(
             f"index at {index_dir} was built with model {manifest.model!r}, not {model!r}; rebuild it: {hint}"
         )
+    segments: list[Segment] = []
     try:
-        index = Index(
-            folder=folder,
-            manifest=manifest,
-            store=ParagraphStore(folder / "store.sqlite"),
-            paragraph_vectors=np.load(folder / "paragraphs.npy", mmap_mode="r"),
-            sentence_vectors=np.load(folder / "sentences.npy", mmap_mode="r"),
-            sentence_owner=np.load(folder / "sentence_owner.npy", mmap_mode="r"),
-            paragraph_index=load_vector_index(folder / "paragraphs.faiss"),
-            sentence_index=load_vector_index(folder / "sentences.faiss"),
-            keywords=KeywordIndex.load(folder / "keywords", empty=manifest.paragraphs == 0),
-        )
-        consistent = (
-            len(index.paragraph_vectors) == len(index.paragraph_index) == index.keywords.size == manifest.paragraphs
-            and len(index.sentence_vectors) == len(index.sentence_owner) == manifest.sentences
-            and index.store.count_paragraphs() == manifest.paragraphs
+        for info, offsets in zip(manifest.segments, manifest.segment_offsets(), strict=True):
+            segments.append(Segment.open(folder / info.name, info, offsets))
+        removed = np.load(folder / "removed.npy", mmap_mode="r") if manifest.removed_paragraphs else None
+        index = Index(folder, manifest, segments, removed, KeywordSearch([s.keywords for s in segments]))
+        consistent = all(segment.is_whole() for segment in segments) and (
+            removed is None or (len(removed) == manifest.rows and int(removed.sum()) == manifest.removed_paragraphs)
         )
     except (OSError, ValueError, RuntimeError, KeyError, sqlite3.Error) as error:
+        for segment in segments:
+            segment.close()
         raise IndexProblem(f"index at {index_dir} is damaged ({error}); rebuild it: {hint}") from None
     if not consistent:
         index.close()

@@ -1,13 +1,24 @@
-"""Keyword search: BM25 (bm25s) over stemmed terms, saved with the index.
+"""Keyword search: BM25 over stemmed terms, kept as postings so that segments add up.
 
 `terms` is the one tokenizer for paragraphs, questions and answer sentences alike, so a word
 matches the same way when ranking passages and when choosing the sentence to quote.
+
+Each segment of the index keeps its own postings (for every term: the paragraphs holding it and
+how often) and its paragraph lengths. `KeywordSearch` scores with the statistics of the whole
+index (paragraph count, average length, document frequency summed over segments), so a paragraph
+scores the same whichever segment holds it and appending a segment rewrites none of the others.
+The formula is Lucene's BM25 as bm25s computes it (k1 1.5, b 0.75); bm25s precomputes scores
+with the corpus statistics baked in, which is why the postings here keep raw frequencies.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
-from collections.abc import Sequence
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -19,6 +30,8 @@ import Stemmer
 _WORD = re.compile(r"\w\w+|\d")
 _STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN_PLUS)
 _stemmer = Stemmer.Stemmer("english")
+K1 = 1.5  # how fast repeating a term stops adding to the score
+B = 0.75  # how much a long paragraph is discounted
 
 
 @lru_cache(maxsize=65536)
@@ -36,59 +49,113 @@ def term_pairs(words: Sequence[str]) -> frozenset[tuple[str, str]]:
     return frozenset(pairwise(words))
 
 
-class KeywordIndex:
-    """BM25 over paragraphs; document ids are paragraph rows."""
+def inverse_document_frequency(frequency: int, size: int) -> float:
+    """Lucene's IDF: rarer terms weigh more, and it never goes negative."""
+    return math.log(1 + (size - frequency + 0.5) / (frequency + 0.5))
 
-    def __init__(self, model: bm25s.BM25) -> None:
-        self.model = model
+
+class KeywordIndex:
+    """One segment's postings: for term id t, rows[starts[t]:starts[t+1]] and their frequencies."""
+
+    FILES = ("starts", "rows", "frequencies", "lengths")
+
+    def __init__(
+        self,
+        vocabulary: dict[str, int],
+        starts: np.ndarray,
+        rows: np.ndarray,
+        frequencies: np.ndarray,
+        lengths: np.ndarray,
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.starts = starts
+        self.rows = rows
+        self.frequencies = frequencies
+        self.lengths = lengths
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> KeywordIndex:
-        model = bm25s.BM25()
-        if texts:
-            model.index([terms(t) or ["\u2205"] for t in texts], show_progress=False)
-        return cls(model)
-
-    def scores(self, question: str) -> np.ndarray:
-        """BM25 score of every paragraph for the question (zeros where no term matches)."""
-        query = terms(question)
-        if not query or not hasattr(self.model, "scores"):
-            return np.zeros(self.size, dtype=np.float32)
-        return self.model.get_scores(query)
-
-    def term_weights(self, query_terms: list[str]) -> dict[str, float]:
-        """IDF of each distinct query term in the indexed paragraphs (rarer words weigh more)."""
-        if not hasattr(self.model, "scores"):
-            return dict.fromkeys(query_terms, 1.0)
-        if not hasattr(self, "_document_frequency"):
-            self._document_frequency = np.diff(np.asarray(self.model.scores["indptr"]))
-        vocabulary, size = self.model.vocab_dict, self.size
-        weights = {}
-        for term in dict.fromkeys(query_terms):
-            token = vocabulary.get(term)
-            frequency = (
-                int(self._document_frequency[token])
-                if token is not None and token < len(self._document_frequency)
-                else 0
-            )
-            weights[term] = float(np.log(1 + (size - frequency + 0.5) / (frequency + 0.5)))
-        return weights
+    def build(cls, term_lists: Iterable[Sequence[str]]) -> KeywordIndex:
+        """Postings of the paragraphs whose terms are `term_lists`, row by row."""
+        vocabulary: dict[str, int] = {}
+        term_ids, rows, frequencies, lengths = array("i"), array("i"), array("H"), array("i")
+        for row, words in enumerate(term_lists):
+            lengths.append(len(words))
+            for term, count in Counter(words).items():
+                term_ids.append(vocabulary.setdefault(term, len(vocabulary)))
+                rows.append(row)
+                frequencies.append(min(count, 65535))
+        ids = np.frombuffer(term_ids, dtype=np.int32)
+        order = np.argsort(ids, kind="stable")  # by term, rows ascending within each
+        starts = np.zeros(len(vocabulary) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ids, minlength=len(vocabulary)), out=starts[1:])
+        return cls(
+            vocabulary,
+            starts,
+            np.frombuffer(rows, dtype=np.int32)[order],
+            np.frombuffer(frequencies, dtype=np.uint16)[order],
+            np.frombuffer(lengths, dtype=np.int32).copy(),
+        )
 
     @property
     def size(self) -> int:
-        return int(self.model.scores["num_docs"]) if hasattr(self.model, "scores") else 0
+        return len(self.lengths)
+
+    @property
+    def total_length(self) -> int:
+        return int(self.lengths.sum(dtype=np.int64))
+
+    def document_frequency(self, term: str) -> int:
+        token = self.vocabulary.get(term)
+        return 0 if token is None else int(self.starts[token + 1] - self.starts[token])
+
+    def add_scores(self, out: np.ndarray, term: str, weight: float, average_length: float) -> None:
+        """Add one query term's BM25 contribution to `out`, one score per row of this segment."""
+        token = self.vocabulary.get(term)
+        if token is None:
+            return
+        start, end = self.starts[token], self.starts[token + 1]
+        rows = self.rows[start:end]
+        frequency = self.frequencies[start:end].astype(np.float32)
+        norm = K1 * (1 - B + B * self.lengths[rows] / average_length)
+        out[rows] += weight * frequency / (norm + frequency)
 
     def save(self, folder: Path) -> None:
-        if hasattr(self.model, "scores"):
-            self.model.save(str(folder), show_progress=False)
-        else:
-            folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        terms_in_order = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        (folder / "vocabulary.json").write_text(json.dumps(terms_in_order))
+        for name in self.FILES:
+            np.save(folder / f"{name}.npy", getattr(self, name))
 
     @classmethod
-    def load(cls, folder: Path, *, empty: bool = False) -> KeywordIndex:
-        """Read a saved index; `empty` says none was saved because there were no paragraphs."""
-        if empty:
-            return cls(bm25s.BM25())
-        if not (folder / "params.index.json").exists():
-            raise FileNotFoundError(f"no keyword index in {folder}")
-        return cls(bm25s.BM25.load(str(folder), mmap=True, show_progress=False))
+    def load(cls, folder: Path) -> KeywordIndex:
+        terms_in_order = json.loads((folder / "vocabulary.json").read_text())
+        arrays = [np.load(folder / f"{name}.npy", mmap_mode="r") for name in cls.FILES]
+        return cls({term: i for i, term in enumerate(terms_in_order)}, *arrays)
+
+
+class KeywordSearch:
+    """BM25 over the postings of every segment, rows numbered across them in order."""
+
+    def __init__(self, segments: Sequence[KeywordIndex]) -> None:
+        self.segments = list(segments)
+        self.size = sum(s.size for s in self.segments)
+        self.average_length = max(sum(s.total_length for s in self.segments) / max(self.size, 1), 1e-9)
+
+    def term_weights(self, query_terms: Iterable[str]) -> dict[str, float]:
+        """IDF of each distinct query term over the whole index (rarer words weigh more)."""
+        return {
+            term: inverse_document_frequency(sum(s.document_frequency(term) for s in self.segments), self.size)
+            for term in dict.fromkeys(query_terms)
+        }
+
+    def scores(self, question: str) -> np.ndarray:
+        """BM25 score of every paragraph for the question (zeros where no term matches)."""
+        out = np.zeros(self.size, dtype=np.float32)
+        query = terms(question)
+        weights = self.term_weights(query)
+        for term in query:  # a repeated term counts again, as in bm25s
+            offset = 0
+            for segment in self.segments:
+                segment.add_scores(out[offset : offset + segment.size], term, weights[term], self.average_length)
+                offset += segment.size
+        return out

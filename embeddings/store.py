@@ -1,10 +1,12 @@
-"""The paragraph store: article metadata, paragraph text and sentence spans in SQLite.
+"""The paragraph store of one segment: article metadata, paragraph text and sentence spans in SQLite.
 
-Row ids are positions: paragraph `i` is row `i` of the paragraph vectors and id `i` in the
-vector and keyword indexes. A paragraph's sentences are rows `first_sentence ...` of the
-sentence vectors, in order, with their character spans and keyword terms kept beside the
-paragraph's text, so one query fetches everything ranking and answering need. An article's
-paragraphs are contiguous rows.
+Row ids are positions: paragraph `i` is row `i` of the segment's paragraph vectors and keyword
+postings. A paragraph's sentences are rows `first_sentence ...` of the sentence vectors, in
+order, with their character spans and keyword terms kept beside the paragraph's text, so one
+query fetches everything ranking and answering need. An article's paragraphs are contiguous rows.
+
+The file numbers rows from 0; a store opened with `Offsets` speaks in the index's rows, which
+continue from one segment to the next, so callers never see a segment's own numbering.
 """
 
 from __future__ import annotations
@@ -31,6 +33,16 @@ CREATE TABLE paragraphs (
     first_sentence INTEGER NOT NULL, spans TEXT NOT NULL, sentence_terms TEXT NOT NULL
 );
 """
+HASH_INDEX = "CREATE INDEX paragraph_hash ON paragraphs (hash);"
+
+
+@dataclass(frozen=True)
+class Offsets:
+    """Where a segment's rows start in the index: its first paragraph, sentence and article row."""
+
+    paragraphs: int = 0
+    sentences: int = 0
+    articles: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,7 +96,8 @@ class ArticleEntry:
 class ParagraphStore:
     """Read (shared by threads) or write access to one store file."""
 
-    def __init__(self, path: Path, *, create: bool = False) -> None:
+    def __init__(self, path: Path, *, create: bool = False, offsets: Offsets | None = None) -> None:
+        self.offsets = offsets or Offsets()
         if create:
             path.unlink(missing_ok=True)
         elif not path.exists():
@@ -127,11 +140,13 @@ class ParagraphStore:
         )
 
     def commit(self) -> None:
+        """Index the paragraph hashes (faster once the rows are in) and write everything."""
+        self.connection.execute(HASH_INDEX)
         self.connection.commit()
 
     def paragraphs(self, rows: Iterable[int]) -> list[StoredParagraph]:
         """The paragraphs at `rows`, in that order."""
-        wanted = [int(r) for r in rows]
+        wanted = [int(r) - self.offsets.paragraphs for r in rows]
         if not wanted:
             return []
         with self._lock:
@@ -147,18 +162,17 @@ class ParagraphStore:
             }
         return [self._paragraph(found[w]) for w in wanted if w in found]
 
-    @staticmethod
-    def _paragraph(r: tuple) -> StoredParagraph:
+    def _paragraph(self, r: tuple) -> StoredParagraph:
         sentence_words = [line.split() for line in r[9].split("\n")]
         return StoredParagraph(
-            row=r[0],
+            row=r[0] + self.offsets.paragraphs,
             article_id=r[1],
             title=r[2],
             number=r[3],
             part=r[4],
             text=r[5],
             hash=r[6],
-            first_sentence=r[7],
+            first_sentence=r[7] + self.offsets.sentences,
             sentence_spans=tuple(tuple(s) for s in json.loads(r[8])),
             sentence_terms=tuple(frozenset(words) for words in sentence_words),
             sentence_bigrams=tuple(term_pairs(words) for words in sentence_words),
@@ -176,7 +190,18 @@ class ParagraphStore:
         with self._lock:
             rows = self.connection.execute("SELECT row, hash, first_sentence, spans, text FROM paragraphs").fetchall()
         for row, digest, first_sentence, spans, text in rows:
-            yield row, digest, first_sentence, [text[s:e] for s, e in json.loads(spans)]
+            yield (
+                row + self.offsets.paragraphs,
+                digest,
+                first_sentence + self.offsets.sentences,
+                [text[s:e] for s, e in json.loads(spans)],
+            )
+
+    def rows_with_hash(self, digest: str) -> list[int]:
+        """The rows of the paragraphs with this text hash."""
+        with self._lock:
+            found = self.connection.execute("SELECT row FROM paragraphs WHERE hash = ?", (digest,)).fetchall()
+        return [row + self.offsets.paragraphs for (row,) in found]
 
     _ARTICLE_COLUMNS = (
         "SELECT row, id, title, path, url, date, author, source, content_hash, first_paragraph, paragraph_count"
@@ -191,18 +216,18 @@ class ParagraphStore:
             yield self._entry(row)
 
     def article(self, article_id: str) -> ArticleEntry | None:
-        """The article with this id, or None."""
+        """The article with this id in this segment, or None."""
         with self._lock:
             row = self.connection.execute(self._ARTICLE_COLUMNS + " WHERE id = ?", (article_id,)).fetchone()
         return None if row is None else self._entry(row)
 
-    @staticmethod
-    def _entry(row: tuple) -> ArticleEntry:
+    def _entry(self, row: tuple) -> ArticleEntry:
+        first = row[9] + self.offsets.paragraphs
         return ArticleEntry(
-            row=row[0],
+            row=row[0] + self.offsets.articles,
             article=Article(
                 id=row[1], title=row[2], paragraphs=(), path=row[3], url=row[4] or "",
                 date=row[5] or "", author=row[6] or "", source=row[7] or "", content_hash=row[8],
             ),
-            paragraph_rows=range(row[9], row[9] + row[10]),
+            paragraph_rows=range(first, first + row[10]),
         )  # fmt: skip

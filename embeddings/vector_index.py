@@ -1,8 +1,12 @@
 """Nearest-neighbour search over unit vectors: one small contract, FAISS backends behind it.
 
-Like txtai's `ann` package: `VectorIndex` is the contract (build, add, search, save, load),
+Like txtai's `ann` package: `VectorIndex` is the contract (build, add, search, vectors, save),
 `create_vector_index` picks a backend by name, and each backend is a few lines. Ids are the row
-numbers of the paragraph store (or sentence table), so a hit maps straight to its text.
+numbers of the segment's paragraph (or sentence) table, so a hit maps straight to its text.
+
+The index is the one copy of the vectors: retrieval reads a candidate's vector back from it
+(`vectors`) rather than from a second file. HNSW keeps them as float16, half the bytes, which
+changes no ranking measurably (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -25,16 +29,17 @@ class VectorIndex(Protocol):
     kind: str
 
     def build(self, vectors: np.ndarray) -> None: ...
-    def add(self, vectors: np.ndarray, ids: np.ndarray) -> None: ...
+    def add(self, vectors: np.ndarray) -> None: ...
     def search(
         self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]: ...
+    def vectors(self, rows: np.ndarray) -> np.ndarray: ...
     def save(self, path: Path) -> None: ...
     def __len__(self) -> int: ...
 
 
 class FaissIndex:
-    """Any FAISS index behind an id map; inner product on unit vectors is cosine similarity."""
+    """A FAISS index whose ids are row numbers; inner product on unit vectors is cosine similarity."""
 
     def __init__(self, kind: str, index: faiss.Index) -> None:
         self.kind = kind
@@ -43,17 +48,18 @@ class FaissIndex:
     def build(self, vectors: np.ndarray) -> None:
         self.index.reset()
         if not self.index.is_trained:
-            self.index.train(vectors)
-        self.add(vectors, np.arange(len(vectors), dtype=np.int64))
+            self.index.train(np.ascontiguousarray(vectors, dtype=np.float32))
+        self.add(vectors)
 
-    def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
+    def add(self, vectors: np.ndarray) -> None:
+        """Append vectors; they get the next row numbers."""
         if len(vectors):
-            self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
     def search(
         self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top `k` (scores, ids) per query; ids -1 pad missing hits. `allowed`: mask over ids."""
+        """Top `k` (scores, rows) per query; rows -1 pad missing hits. `allowed`: mask over rows."""
         k = min(k, len(self))
         if k <= 0:
             empty = np.zeros((len(queries), 0))
@@ -63,12 +69,19 @@ class FaissIndex:
             return self.index.search(queries, k)
         bitmap = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
         selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
-        params = (
-            faiss.SearchParametersHNSW(sel=selector) if self.kind == "hnsw" else faiss.SearchParameters(sel=selector)
-        )
         if self.kind == "hnsw":
-            params.efSearch = max(faiss.downcast_index(self.index.index).hnsw.efSearch, k)
+            params = faiss.SearchParametersHNSW(sel=selector)
+            params.efSearch = max(self.index.hnsw.efSearch, k)
+        else:
+            params = faiss.SearchParameters(sel=selector)
         return self.index.search(queries, k, params=params)
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors at `rows`, in that order."""
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        if not rows.size:
+            return np.zeros((0, self.index.d), dtype=np.float32)
+        return self.index.reconstruct_batch(rows)
 
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))
@@ -94,12 +107,12 @@ def create_vector_index(kind: str, dimension: int, *, size: int = 0) -> FaissInd
     if kind == "flat":
         inner = faiss.IndexFlatIP(dimension)
     elif kind == "hnsw":
-        inner = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        inner = faiss.IndexHNSWSQ(dimension, faiss.ScalarQuantizer.QT_fp16, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
         inner.hnsw.efConstruction = HNSW_BUILD_BREADTH
         inner.hnsw.efSearch = search_breadth(size)
     else:
         raise ValueError(f"unknown vector index kind {kind!r}: use auto, flat or hnsw")
-    return FaissIndex(kind, faiss.IndexIDMap2(inner))
+    return FaissIndex(kind, inner)
 
 
 def load_vector_index(path: Path) -> FaissIndex:
@@ -108,5 +121,4 @@ def load_vector_index(path: Path) -> FaissIndex:
         index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
     except RuntimeError:
         index = faiss.read_index(str(path))
-    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
-    return FaissIndex("hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat", index)
+    return FaissIndex("hnsw" if isinstance(index, faiss.IndexHNSW) else "flat", index)

@@ -163,7 +163,7 @@ class Answerer:
         k = max(1, min(int(k), MAX_K))
         if restriction:
             index = self.retriever.current_index()
-            chosen = (index.store.article(article_id) for article_id in restriction.articles)
+            chosen = (index.article(article_id) for article_id in restriction.articles)
             titles = {entry.article.id: entry.article.title for entry in chosen if entry is not None}
             notes = (*notes, restriction.describe(titles))
             admitted = allowed_rows(index, restriction)

@@ -119,10 +119,10 @@ def evaluate_mode(
 def without_article(index: Index) -> Callable[[str], np.ndarray]:
     """A function giving, for an article id, the mask of every paragraph row but that article's:
     the index as if the article had never been added."""
-    rows_of = {entry.article.id: entry.paragraph_rows for entry in index.store.articles()}
+    rows_of = {entry.article.id: entry.paragraph_rows for entry in index.articles()}
 
     def mask(article_id: str) -> np.ndarray:
-        allowed = np.ones(index.manifest.paragraphs, dtype=bool)
+        allowed = np.ones(index.rows, dtype=bool)
         own = rows_of[article_id]
         allowed[own.start : own.stop] = False
         return allowed

@@ -77,7 +77,7 @@ def _entries(index: Index) -> list[tuple[LibraryEntry, range]]:
             ),
             entry.paragraph_rows,
         )
-        for entry in index.store.articles()
+        for entry in index.articles()
     ]
 
 
@@ -88,7 +88,7 @@ def library(index: Index) -> list[LibraryEntry]:
 
 def allowed_rows(index: Index, restriction: Restriction) -> np.ndarray:
     """The mask of paragraph rows whose article the restriction admits."""
-    allowed = np.zeros(index.manifest.paragraphs, dtype=bool)
+    allowed = np.zeros(index.rows, dtype=bool)
     for entry, rows in _entries(index):
         if restriction.admits(entry):
             allowed[rows.start : rows.stop] = True

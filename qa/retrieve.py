@@ -133,20 +133,18 @@ class Retriever:
         if index.manifest.paragraphs == 0:
             return []
         vector = self.encoder.encode([question])[0] if question_vector is None else question_vector
-        keyword_all = index.keywords.scores(question)
-        if allowed is not None:
-            keyword_all = np.where(allowed, keyword_all, 0.0)
+        keyword_all = index.keyword_scores(question, allowed)
         rows = self._candidate_rows(index, vector, keyword_all, mode, pool, allowed)
         if not rows.size:
             return []
-        paragraphs = index.store.paragraphs(rows)
+        paragraphs = index.paragraphs(rows)
         question_terms = terms(question)
         question_weights = index.keywords.term_weights(question_terms)
         question_pairs = term_pairs(question_terms)
         top_keyword = float(keyword_all.max()) if keyword_all.size else 0.0
-        paragraph_similarity = np.asarray(index.paragraph_vectors[[p.row for p in paragraphs]] @ vector)
+        paragraph_similarity = index.paragraph_vectors(np.array([p.row for p in paragraphs])) @ vector
         sentence_rows = np.concatenate([np.arange(p.sentence_rows.start, p.sentence_rows.stop) for p in paragraphs])
-        all_sentence_similarity = np.asarray(index.sentence_vectors[sentence_rows] @ vector)
+        all_sentence_similarity = index.sentence_vectors(sentence_rows) @ vector
         candidates = []
         offset = 0
         for paragraph, similarity in zip(paragraphs, paragraph_similarity, strict=True):
@@ -175,8 +173,8 @@ class Retriever:
     def article(self, article_id: str) -> ArticleText | None:
         """The indexed article with this id, all its paragraphs in order; None if it is not indexed."""
         index = self.current_index()
-        entry = index.store.article(article_id)
-        return None if entry is None else ArticleText(entry.article, index.store.paragraphs(entry.paragraph_rows))
+        entry = index.article(article_id)
+        return None if entry is None else ArticleText(entry.article, index.paragraphs(entry.paragraph_rows))
 
     def fusion_weights(self) -> FusionWeights:
         return self.weights or FusionWeights(**self.current_index().manifest.fusion)
@@ -202,12 +200,9 @@ class Retriever:
         """Union of the top `n` of each search the mode uses."""
         found: list[np.ndarray] = []
         if mode != "bm25":
-            _, ids = index.paragraph_index.search(vector[None, :], n, allowed=allowed)
-            found.append(ids[0])
+            found.append(index.search_paragraphs(vector, n, allowed))
         if mode == "hybrid":
-            sentence_allowed = None if allowed is None else allowed[np.asarray(index.sentence_owner)]
-            _, ids = index.sentence_index.search(vector[None, :], 2 * n, allowed=sentence_allowed)
-            found.append(np.asarray(index.sentence_owner)[ids[0][ids[0] >= 0]])
+            found.append(index.search_sentences(vector, 2 * n, allowed))
         if mode != "dense" and keyword_all.size:
             top = min(n, keyword_all.size)
             best = np.argpartition(-keyword_all, top - 1)[:top]

@@ -96,7 +96,8 @@ def test_manifest_describes_the_build(seed_index: Path, encoder: Encoder):
     manifest = open_index(seed_index).manifest
     assert manifest.model == "all-MiniLM-L6-v2" and manifest.dimension == 384 and manifest.normalised
     assert (manifest.articles, manifest.paragraphs) == (1, 8)
-    assert manifest.vector_index == {"paragraphs": "flat", "sentences": "flat"}
+    [segment] = manifest.segments
+    assert segment.vector_index == {"paragraphs": "flat", "sentences": "flat"} and manifest.removed_paragraphs == 0
     assert Path(manifest.model_path).is_dir()
 
 
@@ -109,17 +110,17 @@ def test_above_the_threshold_an_approximate_index_is_built_and_still_finds_the_p
     (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
     report = quiet_build(articles_dir, index, encoder)
     assert report.vector_index == {"paragraphs": "flat", "sentences": "hnsw"}
-    assert open_index(index).manifest.vector_index == report.vector_index
+    assert open_index(index).manifest.segments[0].vector_index == report.vector_index
     retriever = Retriever(index, encoder=question_encoder)
-    assert retriever.current_index().sentence_index.kind == "hnsw"
+    assert retriever.current_index().segments[0].sentence_index.kind == "hnsw"
     [hit] = retriever.search("How many cable strands were replaced?", k=1)
     assert "140 corroded" in hit.paragraph.text
     quiet_build(articles_dir, index, encoder, vector_index="hnsw")  # forced: both approximate
-    assert open_index(index).manifest.vector_index == {"paragraphs": "hnsw", "sentences": "hnsw"}
+    assert open_index(index).manifest.segments[0].vector_index == {"paragraphs": "hnsw", "sentences": "hnsw"}
     [hit] = retriever.search("How many cable strands were replaced?", k=1)
     assert "140 corroded" in hit.paragraph.text
-    allowed = np.ones(retriever.current_index().manifest.paragraphs, dtype=bool)
-    for entry in retriever.current_index().store.articles():
+    allowed = np.ones(retriever.current_index().rows, dtype=bool)
+    for entry in retriever.current_index().articles():
         if entry.article.id == hit.paragraph.article_id:
             allowed[entry.paragraph_rows.start : entry.paragraph_rows.stop] = False
     hits = retriever.search("How many cable strands were replaced?", k=3, allowed=allowed)

@@ -75,14 +75,22 @@ def test_a_build_killed_mid_way_leaves_the_previous_index_whole(
     assert len(list(index.glob("gen-*"))) <= 2  # the live one and the one before it
 
 
+def segment(generation: Path) -> Path:
+    [folder] = generation.glob("seg-*")
+    return folder
+
+
+def truncate(path: Path, size: int) -> None:
+    path.write_bytes(path.read_bytes()[:size])
+
+
 DAMAGE = {
-    "truncated vector index": lambda g: (g / "paragraphs.faiss").write_bytes(
-        (g / "paragraphs.faiss").read_bytes()[:100]
-    ),
-    "missing store": lambda g: (g / "store.sqlite").unlink(),
-    "garbage store": lambda g: (g / "store.sqlite").write_bytes(b"not a database at all" * 100),
-    "truncated vectors": lambda g: (g / "paragraphs.npy").write_bytes((g / "paragraphs.npy").read_bytes()[:200]),
-    "missing keyword index": lambda g: shutil.rmtree(g / "keywords"),
+    "truncated vector index": lambda g: truncate(segment(g) / "paragraphs.faiss", 100),
+    "missing store": lambda g: (segment(g) / "store.sqlite").unlink(),
+    "garbage store": lambda g: (segment(g) / "store.sqlite").write_bytes(b"not a database at all" * 100),
+    "truncated sentence owners": lambda g: truncate(segment(g) / "sentence_owner.npy", 130),
+    "missing keyword index": lambda g: shutil.rmtree(segment(g) / "keywords"),
+    "missing segment": lambda g: shutil.rmtree(segment(g)),
     "garbage manifest": lambda g: (g / "manifest.json").write_text("{oops"),
     "missing generation": lambda g: shutil.rmtree(g),
 }
@@ -189,7 +197,7 @@ def test_eight_concurrent_clients_all_get_their_own_correct_answer(chat_url: str
 def test_sentence_vectors_line_up_with_their_paragraphs(seed_index: Path, encoder: Encoder):
     """The build's row bookkeeping: each sentence vector is the embedding of that sentence."""
     index = open_index(seed_index)
-    [paragraph] = index.store.paragraphs([2])
+    [paragraph] = index.paragraphs([2])
     start, end = paragraph.sentence_spans[0]
     expected = encoder.encode([paragraph.text[start:end]])[0]
-    assert np.allclose(index.sentence_vectors[paragraph.first_sentence], expected, atol=1e-5)
+    assert np.allclose(index.sentence_vectors(np.array([paragraph.first_sentence]))[0], expected, atol=1e-5)
