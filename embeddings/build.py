@@ -185,7 +185,8 @@ def plan_change(live: Index, articles: list[Article], encoder: Encoder) -> tuple
     if len(gone_rows) > APPEND_SHARE * max(live.manifest.paragraphs, 1):
         return None, report
     gone = live.paragraphs(gone_rows)
-    unchanged = (a for a in articles if a.id in current and a.id not in {c.id for c in changed})
+    changed_ids = {a.id for a in changed}
+    unchanged = (a for a in articles if a.id in current and a.id not in changed_ids)
     if gone and {p.hash for p in gone} & {text_hash(text) for a in unchanged for text in a.paragraphs}:
         return None, report  # a kept article repeats a removed paragraph, stored only once: re-plan in full
     removed = np.zeros(live.rows, dtype=bool) if live.removed is None else np.array(live.removed)
