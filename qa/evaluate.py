@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.build import build_index
-from embeddings.encoder import Encoder, question_encoder
+from embeddings.encoder import DEFAULT_MODEL, Encoder, question_encoder
 from embeddings.index import Index
 from qa.answer import Answerer, Reply
 from qa.datasets import CACHE, SquadArticle, SquadQuestion, load_squad, write_jsonl
@@ -186,23 +186,28 @@ def main(argv: list[str] | None = None) -> int:
         help="instead of evaluating: report the answers readers voted down in the chat over INDEX",
     )
     parser.add_argument("--skip-not-found-check", action="store_true", help="skip the masked-article check")
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"embedding model to build and ask with (default: {DEFAULT_MODEL})"
+    )
     args = parser.parse_args(argv)
     if args.feedback_report:
         print(downvote_report(FeedbackLog(args.feedback_report / FEEDBACK_FILE).votes()))
         return 0
 
-    encoder = Encoder()
+    encoder = Encoder(args.model)
     dev = load_squad("dev", cache=args.cache)
     if args.articles:
         dev = dev[: args.articles]
     indexed = dev + (load_squad("train", cache=args.cache) if args.distractors else [])
     name = f"dev{args.articles or ''}" + ("+train" if args.distractors else "")
+    if args.model != DEFAULT_MODEL:
+        name += f"-{Path(args.model).name}"
     index_dir = prepare_index(name, indexed, encoder, cache=args.cache)
     asked = {"all": dev, "fit": split_by_article(dev)[0], "report": split_by_article(dev)[1]}[args.half]
     questions = [q for article in asked for q in article.questions]
     if args.questions and args.questions < len(questions):
         questions = [questions[i] for i in np.linspace(0, len(questions) - 1, args.questions).round().astype(int)]
-    asker = question_encoder(kind=args.question_encoder)
+    asker = question_encoder(args.model, kind=args.question_encoder)
     answerer = Answerer(Retriever(index_dir, encoder=asker))
     started = time.perf_counter()
     vectors = asker.encode([q.question for q in questions])
