@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from embeddings.build import DEFAULT_ARTICLES, DEFAULT_INDEX, build_index
+from embeddings.encoder import DEFAULT_MODEL, Encoder
 from embeddings.index import BuildInProgress, IndexProblem
 from qa.answer import Answerer
 from qa.retrieve import Retriever
@@ -40,6 +41,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--auth-file", type=Path, help=f"file holding user:password for a login (or set {AUTH_VARIABLE})"
+    )
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"embedding model the index is built with (default: {DEFAULT_MODEL}; see python -m embeddings.models)",
     )
     parser.add_argument("--root-path", default="", help="URL prefix when served behind a reverse proxy, e.g. /qa")
     parser.add_argument("--no-build", action="store_true", help="serve the index as it is, without updating it first")
@@ -88,10 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         print(warning, file=sys.stderr)
     try:
         if not args.no_build:
-            report = build_index(args.articles, args.index, log=lambda line: print(line, file=sys.stderr))
+            report = build_index(
+                args.articles, args.index, encoder=Encoder(args.model), log=lambda line: print(line, file=sys.stderr)
+            )
             print(report.summary())
         answerer = Answerer(Retriever(args.index))
-    except (IndexProblem, BuildInProgress, FileNotFoundError) as error:
+    except (IndexProblem, BuildInProgress, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     answerer.ask("warm up")  # load the model now, not on the first visitor's question

