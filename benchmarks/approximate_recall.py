@@ -71,7 +71,7 @@ def main() -> int:
         if current_generation(source) is None:
             continue
         index = open_index(source)
-        [segment] = index.segments
+        segment = max(index.segments, key=lambda s: s.info.paragraphs)  # the large one; appended ones are small
         for name, depth in CANDIDATES.items():
             stored = segment.paragraph_index if name == "paragraphs" else segment.sentence_index
             timings, found = {}, {}

@@ -21,12 +21,9 @@ import numpy as np
 # with the count; HNSW answers in about 1 ms with Recall@10 0.99+ of exact (docs/benchmarks.md).
 # Paragraph and sentence vectors each choose by their own count.
 APPROXIMATE_FROM = 20_000
-# HNSW's shape: M (links per vector: recall, memory and build time grow with it) and
-# efConstruction. From a million vectors the lighter shape builds about 3 times faster and
-# takes half the links' memory; a wider search holds recall there (docs/benchmarks.md).
-HNSW_SHAPE = 32, 80
-LARGE_HNSW_FROM = 1_000_000
-LARGE_HNSW_SHAPE = 16, 40
+HNSW_NEIGHBOURS = 32  # M: links per vector; more is better recall, more memory and build time
+HNSW_BUILD_BREADTH = 80  # efConstruction; M 16 / 40 builds 3 times faster but lost recall at 1M
+LARGE_FROM = 1_000_000
 
 
 class VectorIndex(Protocol):
@@ -99,14 +96,9 @@ def choose_kind(size: int) -> str:
     return "flat" if size < APPROXIMATE_FROM else "hnsw"
 
 
-def hnsw_shape(size: int) -> tuple[int, int]:
-    """(M, efConstruction) for an HNSW index of `size` vectors."""
-    return LARGE_HNSW_SHAPE if size >= LARGE_HNSW_FROM else HNSW_SHAPE
-
-
 def search_breadth(size: int) -> int:
     """HNSW's efSearch for an index of `size` vectors: wider as the graph grows, to hold recall."""
-    return 128 if size < 100_000 else 256 if size < LARGE_HNSW_FROM else 384
+    return 128 if size < 100_000 else 256 if size < LARGE_FROM else 384
 
 
 def create_vector_index(kind: str, dimension: int, *, size: int = 0) -> FaissIndex:
@@ -116,9 +108,8 @@ def create_vector_index(kind: str, dimension: int, *, size: int = 0) -> FaissInd
     if kind == "flat":
         inner = faiss.IndexFlatIP(dimension)
     elif kind == "hnsw":
-        neighbours, build_breadth = hnsw_shape(size)
-        inner = faiss.IndexHNSWSQ(dimension, faiss.ScalarQuantizer.QT_fp16, neighbours, faiss.METRIC_INNER_PRODUCT)
-        inner.hnsw.efConstruction = build_breadth
+        inner = faiss.IndexHNSWSQ(dimension, faiss.ScalarQuantizer.QT_fp16, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        inner.hnsw.efConstruction = HNSW_BUILD_BREADTH
         inner.hnsw.efSearch = search_breadth(size)
     else:
         raise ValueError(f"unknown vector index kind {kind!r}: use auto, flat or hnsw")
