@@ -1,6 +1,6 @@
 """HNSW against exact search on the same vectors and questions: recall and time, side by side.
 
-    python benchmarks/approximate_recall.py [--questions 500]
+    python benchmarks/approximate_recall.py [--questions 500] [--only 1000000]
 
 Vectors: the paragraphs and sentences of the SQuAD v1.1 dev+train index (real text), and of the
 larger indexes `benchmarks/query_scale.py` wrote, if present. Queries: dev questions, encoded as
@@ -60,11 +60,13 @@ def recall(exact: np.ndarray, approximate: np.ndarray) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=500)
+    parser.add_argument("--only", help="measure only the indexes whose folder name contains this, e.g. 1000000")
     args = parser.parse_args()
     dev = [q.question for a in load_squad("dev") for q in a.questions]
     questions = [dev[i] for i in np.linspace(0, len(dev) - 1, args.questions).round().astype(int)]
     queries = question_encoder().encode(questions)
     sources = [CACHE / "squad" / "index-dev+train", *sorted((CACHE / "scale").glob("index-*"))]
+    sources = [source for source in sources if args.only is None or args.only in source.name]
     print("| vectors | count | kind | exact ms | approximate ms | speed-up | Recall@10 | recall of the candidates |")
     print("|" + " --- |" * 8)
     for source in sources:
