@@ -31,9 +31,11 @@ from embeddings.index import (
     IndexProblem,
     Manifest,
     build_lock,
+    current_generation,
     new_generation_folder,
     open_index,
     publish,
+    stamped_name,
 )
 from embeddings.paragraphs import sentence_spans, split_article, text_hash
 from embeddings.segment import SegmentInfo, SegmentPlan, link_segment, write_segment
@@ -152,11 +154,12 @@ def _key(paragraph: StoredParagraph) -> VectorKey:
 
 def _open_live(index_dir: Path, model: str, log: Callable[[str], None]) -> Index | None:
     """The live generation, to reuse; None before the first build or when it cannot be reused."""
+    if current_generation(index_dir) is None:
+        return None
     try:
         return open_index(index_dir, model=model)
     except IndexProblem as problem:
-        if "no index at" not in str(problem):
-            log(f"not reusing the previous index: {str(problem).split('; rebuild it')[0]}; embedding everything")
+        log(f"not reusing the previous index: {str(problem).split('; rebuild it')[0]}; embedding everything")
         return None
 
 
@@ -296,7 +299,7 @@ def _write_segment(
     )
     report.embedding_seconds = time.perf_counter() - embedding_started
     paragraph_matrix, sentence_matrix = vector_matrices(plan, paragraph_vectors, sentence_vectors, encoder.dimension)
-    segment = write_segment(folder / _segment_name(), plan, paragraph_matrix, sentence_matrix, vector_index)
+    segment = write_segment(folder / stamped_name("seg"), plan, paragraph_matrix, sentence_matrix, vector_index)
     report.vector_index = segment.vector_index
     return segment
 
@@ -357,10 +360,6 @@ def _write_appended(
         + sum(len(spans) for spans in change.plan.spans)
     )
     return segments
-
-
-def _segment_name() -> str:
-    return f"seg-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}"
 
 
 def _manifest(

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -124,11 +125,16 @@ class Index:
     def rows(self) -> int:
         return self.manifest.rows
 
+    @cached_property
+    def live(self) -> np.ndarray | None:
+        """True for every row not removed; None when none is (computed once, not per question)."""
+        return None if self.removed is None else ~self.removed
+
     def usable(self, allowed: np.ndarray | None) -> np.ndarray | None:
         """`allowed` without the removed rows (None: every row)."""
-        if self.removed is None:
+        if self.live is None:
             return allowed
-        return ~self.removed if allowed is None else allowed & ~self.removed
+        return self.live if allowed is None else allowed & self.live
 
     def search_paragraphs(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
         """Rows of the `k` paragraphs most similar to `vector`."""
@@ -275,10 +281,15 @@ def open_index(index_dir: Path, *, model: str | None = None) -> Index:
     return index
 
 
+def stamped_name(prefix: str) -> str:
+    """`prefix-<time>-<nanoseconds>`: a generation's or segment's folder name, unique and in time order."""
+    return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}"
+
+
 def new_generation_folder(index_dir: Path) -> Path:
     """A fresh, empty folder for the next generation (hidden until `publish`)."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    folder = index_dir / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}"
+    folder = index_dir / stamped_name("gen")
     folder.mkdir()
     return folder
 

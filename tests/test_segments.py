@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.build import build_index
 from embeddings.encoder import Encoder, TextEncoder
 from embeddings.index import current_generation, open_index
 from qa.library import library
 from qa.retrieve import Retriever
-from tests.test_build import SECOND_ARTICLE
+from tests.test_build import SECOND_ARTICLE, quiet_build
 
 TOWNS = ["Arlow", "Brent", "Calder", "Dunmore", "Elsby", "Fenwick", "Garth", "Holm", "Ivel", "Jarrow"]
 CABLE_QUESTION = "How many cable strands were replaced?"
@@ -25,10 +24,6 @@ def filler(town: str) -> str:
         f"The {town} library lends books, maps and old newspapers about the river valley.\n\n"
         f"Volunteers in {town} will run reading hours for children every Saturday morning.\n"
     )
-
-
-def quiet_build(articles: Path, index: Path, encoder: Encoder, **options):
-    return build_index(articles, index, encoder=encoder, progress=False, log=lambda line: None, **options)
 
 
 @pytest.fixture
