@@ -52,16 +52,16 @@ class FusionWeights:
     """How retrieval weighs its features into one score (see qa/retrieve.py for the features).
 
     Kept in the manifest, so an index records how it is searched; the defaults were fitted on
-    half of the SQuAD v1.1 dev articles by benchmarks/tune_fusion.py.
+    half of the SQuAD v1.1 dev articles by benchmarks/tune_fusion.py and sum to 1, so the fused
+    score is a weighted mean of features that each run about 0..1.
     """
 
-    paragraph: float = 0.80
-    sentence: float = 0.90
-    keyword: float = 0.10
-    coverage: float = 0.55
-    sentence_coverage: float = 0.15
-    sentence_match: float = 0.65
-    sentence_phrase: float = 0.30
+    paragraph: float = 0.263
+    sentence: float = 0.149
+    keyword: float = 0.011
+    coverage: float = 0.133
+    sentence_phrase: float = 0.097
+    distinct_match: float = 0.346
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,10 @@ EMPTY_QUESTION = "Ask a question about the articles, for example: who met whom, 
 class AnswerWeights:
     """How the answer sentence and the "not found" decision are scored."""
 
-    lexical: float = 1.0  # weight of the share of question words found in the sentence
-    passage: float = 0.9  # weight of the passage's fused score
+    lexical: float = 0.8  # weight of the share of question words found in the sentence
+    passage: float = 3.8  # weight of the passage's fused score
     sentences_from: int = 3  # answer sentences are looked for in this many top passages
-    min_relevance: float = 0.70  # below this, similarity plus weighted lexical share: "not found"
+    min_relevance: float = 0.65  # below this, similarity plus weighted lexical share: "not found"
     context: float = 0.6  # weight of the earlier questions' vector when a follow-up is read with them
 
 

@@ -7,11 +7,14 @@ candidate is then described by a handful of features, each about 0..1:
   question usually targets one sentence;
 - `keyword`: BM25, divided by the best BM25 score for this question;
 - `coverage`: the share of the question's words (weighted by rarity, IDF) in the paragraph;
-- `sentence_coverage`: the same share in the paragraph's best-covered sentence;
-- `sentence_match`: the best sentence by similarity and coverage together, since the sentence
-  that answers usually both means and says what the question asks;
 - `sentence_phrase`: the share of the question's consecutive word pairs ("super bowl", "born
-  in") found as consecutive pairs in one sentence: its phrases, not just its words.
+  in") found as consecutive pairs in one sentence: its phrases, not just its words;
+- `distinct_match`: the best sentence by meaning and words together (the mean of its cosine and
+  its word share), judged only on what sets the candidates apart. Candidates usually share a
+  topic (often one article's subject, named in the question too), so matching it tells them
+  apart poorly. Here the candidates' common direction is taken out of the question's and the
+  sentences' vectors (`without_topic`), and words are weighted by how rare they are among the
+  candidates rather than in the whole index (`candidate_term_weights`).
 The hybrid score is their weighted sum, with the weights the index's manifest records
 (`FusionWeights`, fitted on half of the SQuAD dev articles; see docs/benchmarks.md). The "dense"
 and "bm25" modes rank by one feature alone, for comparison.
@@ -20,6 +23,7 @@ and "bm25" modes rank by one feature alone, for comparison.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields, replace
 from pathlib import Path
 from typing import Literal
@@ -29,7 +33,7 @@ import numpy as np
 from embeddings.articles import Article
 from embeddings.encoder import DEFAULT_MODEL, TextEncoder, question_encoder
 from embeddings.index import CURRENT, FormatMismatch, FusionWeights, Index, Manifest, current_generation, open_index
-from embeddings.keywords import term_pairs, terms
+from embeddings.keywords import inverse_document_frequency, term_pairs, terms
 from embeddings.store import StoredParagraph
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -62,6 +66,23 @@ def coverage(question_weights: dict[str, float], words: set[str]) -> float:
     """IDF-weighted share of the question's words found in `words`."""
     total = sum(question_weights.values())
     return sum(w for t, w in question_weights.items() if t in words) / total if total else 0.0
+
+
+def candidate_term_weights(
+    question_terms: Iterable[str], candidate_words: Sequence[frozenset[str]]
+) -> dict[str, float]:
+    """IDF of each question term among the candidates: a word they all hold tells none of them apart."""
+    return {
+        term: inverse_document_frequency(sum(term in words for words in candidate_words), len(candidate_words))
+        for term in dict.fromkeys(question_terms)
+    }
+
+
+def without_topic(vectors: np.ndarray, topic: np.ndarray) -> np.ndarray:
+    """`vectors` (rows) with their component along `topic` removed, back to unit length."""
+    direction = topic / max(float(np.linalg.norm(topic)), 1e-9)
+    rest = vectors - np.outer(vectors @ direction, direction)
+    return rest / np.maximum(np.linalg.norm(rest, axis=1, keepdims=True), 1e-9)
 
 
 def built_with(index_dir: Path) -> str:
@@ -151,28 +172,37 @@ class Retriever:
         question_weights = index.keywords.term_weights(question_terms)
         question_pairs = term_pairs(question_terms)
         top_keyword = float(keyword_all.max()) if keyword_all.size else 0.0
-        paragraph_similarity = index.paragraph_vectors(np.array([p.row for p in paragraphs])) @ vector
+        paragraph_vectors = index.paragraph_vectors(np.array([p.row for p in paragraphs]))
+        paragraph_similarity = paragraph_vectors @ vector
         sentence_rows = np.concatenate([np.arange(p.sentence_rows.start, p.sentence_rows.stop) for p in paragraphs])
-        all_sentence_similarity = index.sentence_vectors(sentence_rows) @ vector
+        sentence_vectors = index.sentence_vectors(sentence_rows)
+        all_sentence_similarity = sentence_vectors @ vector
+        topic = paragraph_vectors.mean(axis=0)
+        all_distinct_similarity = without_topic(sentence_vectors, topic) @ without_topic(vector[None], topic)[0]
+        paragraph_words = [frozenset().union(*p.sentence_terms) for p in paragraphs]
+        distinct_weights = candidate_term_weights(question_terms, paragraph_words)
         candidates = []
         offset = 0
-        for paragraph, similarity in zip(paragraphs, paragraph_similarity, strict=True):
+        for paragraph, similarity, words in zip(paragraphs, paragraph_similarity, paragraph_words, strict=True):
             count = len(paragraph.sentence_spans)
             sentence_similarity = all_sentence_similarity[offset : offset + count]
+            distinct_similarity = all_distinct_similarity[offset : offset + count]
             offset += count
             sentence_coverage = np.array(
                 [coverage(question_weights, words) for words in paragraph.sentence_terms], dtype=np.float32
+            )
+            distinct_coverage = np.array(
+                [coverage(distinct_weights, words) for words in paragraph.sentence_terms], dtype=np.float32
             )
             features = np.array(
                 [
                     similarity,
                     sentence_similarity.max(initial=0.0),
                     float(keyword_all[paragraph.row]) / top_keyword if top_keyword > 0 else 0.0,
-                    coverage(question_weights, frozenset().union(*paragraph.sentence_terms)),
-                    sentence_coverage.max(initial=0.0),
-                    (sentence_similarity + sentence_coverage).max(initial=0.0) / 2,
+                    coverage(question_weights, words),
                     max((len(question_pairs & pairs) for pairs in paragraph.sentence_bigrams), default=0)
                     / max(len(question_pairs), 1),
+                    (distinct_similarity + distinct_coverage).max(initial=0.0) / 2,
                 ],
                 dtype=np.float32,
             )
@@ -186,7 +216,12 @@ class Retriever:
         return None if entry is None else ArticleText(entry.article, index.paragraphs(entry.paragraph_rows))
 
     def fusion_weights(self) -> FusionWeights:
-        return self.weights or FusionWeights(**self.current_index().manifest.fusion)
+        """The weights given, else the index's own; an index built before a feature existed gets today's defaults,
+        since weights are fitted together and a partial set ranks badly (its next build records the new ones)."""
+        if self.weights:
+            return self.weights
+        recorded = self.current_index().manifest.fusion
+        return FusionWeights(**recorded) if set(recorded) == set(FEATURES) else FusionWeights()
 
     @staticmethod
     def rank_scores(features: np.ndarray, mode: Mode, weights: FusionWeights) -> np.ndarray:
