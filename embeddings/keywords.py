@@ -14,7 +14,6 @@ with the corpus statistics baked in, which is why the postings here keep raw fre
 from __future__ import annotations
 
 import json
-import math
 import re
 from array import array
 from collections import Counter
@@ -49,9 +48,9 @@ def term_pairs(words: Sequence[str]) -> frozenset[tuple[str, str]]:
     return frozenset(pairwise(words))
 
 
-def inverse_document_frequency(frequency: int, size: int) -> float:
-    """Lucene's IDF: rarer terms weigh more, and it never goes negative."""
-    return math.log(1 + (size - frequency + 0.5) / (frequency + 0.5))
+def inverse_document_frequency(frequency: int | np.ndarray, size: int) -> float | np.ndarray:
+    """Lucene's IDF: rarer terms weigh more, and it never goes negative. Takes one count or an array."""
+    return np.log1p((size - frequency + 0.5) / (frequency + 0.5))
 
 
 class KeywordIndex:

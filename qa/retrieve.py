@@ -23,8 +23,8 @@ and "bm25" modes rank by one feature alone, for comparison.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -62,20 +62,17 @@ class ArticleText:
     paragraphs: list[StoredParagraph]
 
 
-def coverage(question_weights: dict[str, float], words: set[str]) -> float:
-    """IDF-weighted share of the question's words found in `words`."""
-    total = sum(question_weights.values())
-    return sum(w for t, w in question_weights.items() if t in words) / total if total else 0.0
+def weighted_share(holds: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """For each row of `holds` (rows x question terms, True where the row has the term), the
+    weighted share of the question's terms it holds."""
+    total = float(weights.sum())
+    return (holds @ weights / total).astype(np.float32) if total > 0 else np.zeros(len(holds), np.float32)
 
 
-def candidate_term_weights(
-    question_terms: Iterable[str], candidate_words: Sequence[frozenset[str]]
-) -> dict[str, float]:
-    """IDF of each question term among the candidates: a word they all hold tells none of them apart."""
-    return {
-        term: inverse_document_frequency(sum(term in words for words in candidate_words), len(candidate_words))
-        for term in dict.fromkeys(question_terms)
-    }
+def rarity_among(holds: np.ndarray) -> np.ndarray:
+    """IDF of each question term among the candidates (`holds`: candidates x terms): a word they
+    all hold tells none of them apart."""
+    return inverse_document_frequency(holds.sum(axis=0), len(holds))
 
 
 def without_topic(vectors: np.ndarray, topic: np.ndarray) -> np.ndarray:
@@ -171,6 +168,16 @@ class Retriever:
         question_terms = terms(question)
         question_weights = index.keywords.term_weights(question_terms)
         question_pairs = term_pairs(question_terms)
+        idf = np.fromiter(question_weights.values(), dtype=np.float64, count=len(question_weights))
+        sentence_counts = [len(p.sentence_spans) for p in paragraphs]
+        sentence_holds = np.array(
+            [[term in words for term in question_weights] for p in paragraphs for words in p.sentence_terms], dtype=bool
+        ).reshape(sum(sentence_counts), len(question_weights))
+        bounds = np.cumsum([0, *sentence_counts])
+        paragraph_holds = np.array([sentence_holds[a:b].any(axis=0) for a, b in pairwise(bounds)])
+        all_sentence_coverage = weighted_share(sentence_holds, idf)
+        paragraph_coverage = weighted_share(paragraph_holds, idf)
+        all_distinct_coverage = weighted_share(sentence_holds, rarity_among(paragraph_holds))
         top_keyword = float(keyword_all.max()) if keyword_all.size else 0.0
         paragraph_vectors = index.paragraph_vectors(np.array([p.row for p in paragraphs]))
         paragraph_similarity = paragraph_vectors @ vector
@@ -179,30 +186,20 @@ class Retriever:
         all_sentence_similarity = sentence_vectors @ vector
         topic = paragraph_vectors.mean(axis=0)
         all_distinct_similarity = without_topic(sentence_vectors, topic) @ without_topic(vector[None], topic)[0]
-        paragraph_words = [frozenset().union(*p.sentence_terms) for p in paragraphs]
-        distinct_weights = candidate_term_weights(question_terms, paragraph_words)
         candidates = []
-        offset = 0
-        for paragraph, similarity, words in zip(paragraphs, paragraph_similarity, paragraph_words, strict=True):
-            count = len(paragraph.sentence_spans)
-            sentence_similarity = all_sentence_similarity[offset : offset + count]
-            distinct_similarity = all_distinct_similarity[offset : offset + count]
-            offset += count
-            sentence_coverage = np.array(
-                [coverage(question_weights, words) for words in paragraph.sentence_terms], dtype=np.float32
-            )
-            distinct_coverage = np.array(
-                [coverage(distinct_weights, words) for words in paragraph.sentence_terms], dtype=np.float32
-            )
+        for number, (paragraph, (start, stop)) in enumerate(zip(paragraphs, pairwise(bounds), strict=True)):
+            sentence_similarity = all_sentence_similarity[start:stop]
+            sentence_coverage = all_sentence_coverage[start:stop]
+            distinct_match = (all_distinct_similarity[start:stop] + all_distinct_coverage[start:stop]) / 2
             features = np.array(
                 [
-                    similarity,
+                    paragraph_similarity[number],
                     sentence_similarity.max(initial=0.0),
                     float(keyword_all[paragraph.row]) / top_keyword if top_keyword > 0 else 0.0,
-                    coverage(question_weights, words),
+                    paragraph_coverage[number],
                     max((len(question_pairs & pairs) for pairs in paragraph.sentence_bigrams), default=0)
                     / max(len(question_pairs), 1),
-                    (distinct_similarity + distinct_coverage).max(initial=0.0) / 2,
+                    distinct_match.max(initial=0.0),
                 ],
                 dtype=np.float32,
             )

@@ -11,7 +11,7 @@ import numpy as np
 from embeddings.build import build_index
 from embeddings.encoder import Encoder
 from embeddings.index import FusionWeights, current_generation
-from qa.retrieve import FEATURES, Retriever, candidate_term_weights, without_topic
+from qa.retrieve import FEATURES, Retriever, rarity_among, weighted_share, without_topic
 
 
 def test_questions_are_encoded_by_the_model_the_index_was_built_with(
@@ -29,10 +29,15 @@ def test_questions_are_encoded_by_the_model_the_index_was_built_with(
 
 
 def test_a_word_every_candidate_holds_weighs_less_than_one_few_hold():
-    weights = candidate_term_weights(
-        ["tesla", "patent"], [frozenset({"tesla", "patent"}), frozenset({"tesla"}), frozenset({"tesla", "coil"})]
-    )
-    assert weights["patent"] > weights["tesla"] > 0
+    holds = np.array([[True, True], [True, False], [True, False]])  # terms: the topic, a rarer word
+    topic, rare = rarity_among(holds)
+    assert rare > topic > 0
+
+
+def test_weighted_share_counts_the_weight_of_the_terms_a_row_holds():
+    holds = np.array([[True, False], [True, True], [False, False]])
+    assert np.allclose(weighted_share(holds, np.array([1.0, 3.0])), [0.25, 1.0, 0.0])
+    assert not weighted_share(np.zeros((2, 0), dtype=bool), np.zeros(0)).any()  # a question of stop words only
 
 
 def test_without_topic_leaves_unit_vectors_orthogonal_to_the_topic():
