@@ -14,7 +14,7 @@ candidate is then described by a handful of features, each about 0..1:
   topic (often one article's subject, named in the question too), so matching it tells them
   apart poorly. Here the candidates' common direction is taken out of the question's and the
   sentences' vectors (`without_topic`), and words are weighted by how rare they are among the
-  candidates rather than in the whole index (`candidate_term_weights`).
+  candidates rather than in the whole index (`rarity_among`).
 The hybrid score is their weighted sum, with the weights the index's manifest records
 (`FusionWeights`, fitted on half of the SQuAD dev articles; see docs/benchmarks.md). The "dense"
 and "bm25" modes rank by one feature alone, for comparison.
