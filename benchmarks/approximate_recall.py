@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from embeddings.encoder import question_encoder
 from embeddings.index import current_generation, open_index
 from embeddings.vector_index import FaissIndex, create_vector_index
-from qa.datasets import CACHE, load_squad
+from qa.datasets import CACHE, spread_dev_questions
 
 CANDIDATES = {"paragraphs": 40, "sentences": 80}  # what retrieval asks each index for
 BLOCK = 500_000
@@ -62,8 +62,7 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=500)
     parser.add_argument("--only", help="measure only the indexes whose folder name contains this, e.g. 1000000")
     args = parser.parse_args()
-    dev = [q.question for a in load_squad("dev") for q in a.questions]
-    questions = [dev[i] for i in np.linspace(0, len(dev) - 1, args.questions).round().astype(int)]
+    questions = spread_dev_questions(args.questions)
     queries = question_encoder().encode(questions)
     sources = [CACHE / "squad" / "index-dev+train", *sorted((CACHE / "scale").glob("index-*"))]
     sources = [source for source in sources if args.only is None or args.only in source.name]

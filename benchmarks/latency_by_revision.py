@@ -11,6 +11,7 @@ more than a small change moves the figures. Prints p50 and p95 per run and the r
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -20,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(checkout: Path, index: Path, questions: int) -> None:
-    """Runs in a child process: time `checkout`'s code answering `questions` dev questions."""
+def measure(checkout: Path, index: Path, questions_file: Path) -> None:
+    """Runs in a child process: time `checkout`'s code answering the questions in `questions_file`."""
     sys.path.insert(0, str(checkout))
     import time
 
@@ -29,11 +30,9 @@ def measure(checkout: Path, index: Path, questions: int) -> None:
 
     from embeddings.index import FusionWeights
     from qa.answer import Answerer
-    from qa.datasets import load_squad
     from qa.retrieve import Retriever
 
-    dev = [q.question for a in load_squad("dev", cache=ROOT / ".cache") for q in a.questions]
-    sample = [dev[i] for i in np.linspace(0, len(dev) - 1, questions).round().astype(int)]
+    sample = json.loads(questions_file.read_text())
     answerer = Answerer(Retriever(index, weights=FusionWeights()))  # the revision's own weights
     for question in sample[:20]:  # warm up caches and the encoder
         answerer.ask(question)
@@ -52,12 +51,18 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # internal: the child process
+    parser.add_argument("--questions-file", type=Path, help=argparse.SUPPRESS)  # internal: its questions
     args = parser.parse_args()
     if args.measure:
-        measure(args.measure, args.index.resolve(), args.questions)
+        measure(args.measure, args.index.resolve(), args.questions_file)
         return 0
+    sys.path.insert(0, str(ROOT))  # only here: a child must import its own revision's modules, not these
+    from qa.datasets import spread_dev_questions
+
     medians: dict[str, list[float]] = {revision: [] for revision in args.revisions}
     with tempfile.TemporaryDirectory() as scratch:
+        questions_file = Path(scratch) / "questions.json"
+        questions_file.write_text(json.dumps(spread_dev_questions(args.questions)))  # one sample for both
         checkouts = {}
         for number, revision in enumerate(args.revisions):
             checkouts[revision] = Path(scratch) / f"rev{number}"
@@ -69,7 +74,7 @@ def main() -> int:
             for round_number in range(1, args.rounds + 1):
                 for revision, checkout in checkouts.items():
                     child = [sys.executable, __file__, *args.revisions, "--index", str(args.index)]
-                    child += ["--questions", str(args.questions), "--measure", str(checkout)]
+                    child += ["--questions-file", str(questions_file), "--measure", str(checkout)]
                     output = subprocess.run(child, check=True, capture_output=True, text=True).stdout.split()
                     p50, p95 = float(output[-2]), float(output[-1])
                     medians[revision].append(p50)

