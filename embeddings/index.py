@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.keywords import KeywordSearch
+from embeddings.keywords import KeywordQuery, KeywordSearch
 from embeddings.segment import Segment, SegmentInfo
 from embeddings.store import ArticleEntry, Offsets, StoredParagraph
 
@@ -161,9 +161,9 @@ class Index:
             hits.append((scores[0][found], owner[ids[0][found]] + start))
         return _best(hits, k)
 
-    def keyword_scores(self, question: str, allowed: np.ndarray | None = None) -> np.ndarray:
-        """BM25 score of every row for the question; zero where not allowed or removed."""
-        scores = self.keywords.scores(question)
+    def keyword_scores(self, query: KeywordQuery, allowed: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every row for the query; zero where not allowed or removed."""
+        scores = self.keywords.scores(query)
         allowed = self.usable(allowed)
         return scores if allowed is None else np.where(allowed, scores, 0.0)
 

@@ -18,6 +18,7 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -132,6 +133,14 @@ class KeywordIndex:
         return cls({term: i for i, term in enumerate(terms_in_order)}, *arrays)
 
 
+@dataclass(frozen=True)
+class KeywordQuery:
+    """A question as keyword search sees it: its terms in order, and each distinct term's IDF weight."""
+
+    terms: list[str]
+    weights: dict[str, float]
+
+
 class KeywordSearch:
     """BM25 over the postings of every segment, rows numbered across them in order."""
 
@@ -147,14 +156,17 @@ class KeywordSearch:
             for term in dict.fromkeys(query_terms)
         }
 
-    def scores(self, question: str) -> np.ndarray:
-        """BM25 score of every paragraph for the question (zeros where no term matches)."""
+    def query(self, question: str) -> KeywordQuery:
+        """The question's terms and their weights, worked out once for BM25 and for whoever else needs them."""
+        query_terms = terms(question)
+        return KeywordQuery(query_terms, self.term_weights(query_terms))
+
+    def scores(self, query: KeywordQuery) -> np.ndarray:
+        """BM25 score of every paragraph for the query (zeros where no term matches)."""
         out = np.zeros(self.size, dtype=np.float32)
-        query = terms(question)
-        weights = self.term_weights(query)
-        for term in query:  # a repeated term counts again, as in bm25s
+        for term in query.terms:  # a repeated term counts again, as in bm25s
             offset = 0
             for segment in self.segments:
-                segment.add_scores(out[offset : offset + segment.size], term, weights[term], self.average_length)
+                segment.add_scores(out[offset : offset + segment.size], term, query.weights[term], self.average_length)
                 offset += segment.size
         return out

@@ -33,7 +33,7 @@ import numpy as np
 from embeddings.articles import Article
 from embeddings.encoder import DEFAULT_MODEL, TextEncoder, question_encoder
 from embeddings.index import CURRENT, FormatMismatch, FusionWeights, Index, Manifest, current_generation, open_index
-from embeddings.keywords import inverse_document_frequency, term_pairs, terms
+from embeddings.keywords import inverse_document_frequency, term_pairs
 from embeddings.store import StoredParagraph
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -160,14 +160,14 @@ class Retriever:
         if index.manifest.paragraphs == 0:
             return []
         vector = self.encoder.encode([question])[0] if question_vector is None else question_vector
-        keyword_all = index.keyword_scores(question, allowed)
+        query = index.keywords.query(question)
+        keyword_all = index.keyword_scores(query, allowed)
         rows = self._candidate_rows(index, vector, keyword_all, mode, pool, allowed)
         if not rows.size:
             return []
         paragraphs = index.paragraphs(rows)
-        question_terms = terms(question)
-        question_weights = index.keywords.term_weights(question_terms)
-        question_pairs = term_pairs(question_terms)
+        question_weights = query.weights
+        question_pairs = term_pairs(query.terms)
         idf = np.fromiter(question_weights.values(), dtype=np.float64, count=len(question_weights))
         sentence_counts = [len(p.sentence_spans) for p in paragraphs]
         sentence_holds = np.array(
