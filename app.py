@@ -12,12 +12,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from embeddings.build import DEFAULT_ARTICLES, DEFAULT_INDEX, build_index
 from embeddings.encoder import DEFAULT_MODEL, Encoder
 from embeddings.index import BuildInProgress, IndexProblem
 from qa.answer import Answerer
+from qa.ranking import FusionWeights
 from qa.retrieve import Retriever
 
 AUTH_VARIABLE = "ARTICLE_QA_AUTH"
@@ -95,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.no_build:
             report = build_index(
-                args.articles, args.index, encoder=Encoder(args.model), log=lambda line: print(line, file=sys.stderr)
+                args.articles,
+                args.index,
+                encoder=Encoder(args.model),
+                fusion=asdict(FusionWeights()),  # recorded, so the index says how it is searched
+                log=lambda line: print(line, file=sys.stderr),
             )
             print(report.summary())
         answerer = Answerer(Retriever(args.index))

@@ -28,9 +28,13 @@ def measure(checkout: Path, index: Path, questions_file: Path) -> None:
 
     import numpy as np
 
-    from embeddings.index import FusionWeights
     from qa.answer import Answerer
     from qa.retrieve import Retriever
+
+    try:
+        from qa.ranking import FusionWeights
+    except ImportError:  # a revision from before ranking had a module of its own
+        from embeddings.index import FusionWeights
 
     sample = json.loads(questions_file.read_text())
     answerer = Answerer(Retriever(index, weights=FusionWeights()))  # the revision's own weights

@@ -37,7 +37,6 @@ from embeddings.build import BuildReport, plan_rows
 from embeddings.encoder import Encoder
 from embeddings.index import (
     FORMAT_VERSION,
-    FusionWeights,
     Manifest,
     current_generation,
     new_generation_folder,
@@ -46,6 +45,7 @@ from embeddings.index import (
 )
 from embeddings.segment import SegmentPlan, write_segment
 from qa.datasets import CACHE, spread_dev_questions
+from qa.ranking import FusionWeights
 
 SOURCE_ARTICLES = CACHE / "squad" / "articles-dev+train"
 SOURCE_INDEX = CACHE / "squad" / "index-dev+train"

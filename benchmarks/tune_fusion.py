@@ -8,14 +8,14 @@ train questions are never used. The weights are a small learned model: a linear 
 candidate, fitted so that a softmax over each question's candidates gives the gold paragraph the
 highest likelihood it can (a listwise ranking loss; smooth, where Recall@1 is a step function and
 coordinate search on it stalls once features overlap), then scaled to sum to 1. It prints the
-fitted values; they become the defaults in `embeddings/index.py` (`FusionWeights`) by hand, with
-the figures in docs/benchmarks.md.
+fitted values as a `FusionWeights(...)`, to become the defaults in `qa/ranking.py`, with the
+figures in docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from embeddings.encoder import Encoder, TextEncoder, question_encoder
 from qa.datasets import load_squad
 from qa.evaluate import normalise_answer, prepare_index, split_by_article, without_article
-from qa.retrieve import FEATURES, Retriever
+from qa.ranking import FEATURE_NAMES, FusionWeights
+from qa.retrieve import Retriever
 
 LEXICAL_GRID = np.round(np.arange(0.0, 1.01, 0.1), 1)
 PASSAGE_GRID = np.round(np.arange(0.0, 4.01, 0.2), 1)  # the fused score is a weighted mean of features, about 0..1
@@ -34,7 +35,7 @@ PASSAGE_GRID = np.round(np.arange(0.0, 4.01, 0.2), 1)  # the fused score is a we
 
 @dataclass
 class QuestionFeatures:
-    features: np.ndarray  # candidates x FEATURES
+    features: np.ndarray  # candidates x FEATURE_NAMES
     gold: np.ndarray  # bool per candidate
     sentence_similarity: list[np.ndarray]
     sentence_coverage: list[np.ndarray]
@@ -95,14 +96,14 @@ def fit_weights(data: list[QuestionFeatures]) -> np.ndarray:
     """Weights that give each question's gold paragraph the highest softmax likelihood among its candidates."""
     usable = [q for q in data if q.gold.any()]
     width = max(len(q.gold) for q in usable)
-    features = torch.zeros(len(usable), width, len(FEATURES))
+    features = torch.zeros(len(usable), width, len(FEATURE_NAMES))
     present = torch.zeros(len(usable), width, dtype=torch.bool)
     gold = torch.zeros(len(usable), width, dtype=torch.bool)
     for i, q in enumerate(usable):
         features[i, : len(q.gold)] = torch.from_numpy(q.features)
         present[i, : len(q.gold)] = True
         gold[i, : len(q.gold)] = torch.from_numpy(q.gold)
-    weights = torch.zeros(len(FEATURES), requires_grad=True)
+    weights = torch.zeros(len(FEATURE_NAMES), requires_grad=True)
     optimiser = torch.optim.LBFGS([weights], max_iter=500, line_search_fn="strong_wolfe")
 
     def negative_log_likelihood() -> torch.Tensor:
@@ -141,10 +142,12 @@ def main() -> int:
     retriever = Retriever(prepare_index("dev", dev, Encoder()), encoder=asker, candidates=40)
     fit_data = collect(retriever, fit, asker)
     report_data = collect(retriever, report, asker)
-    current = np.array(astuple(retriever.fusion_weights()), dtype=np.float32)
+    current = retriever.fusion_weights().vector()
     weights = fit_weights(fit_data)
-    print("fitted weights:", {f: float(w) for f, w in zip(FEATURES, weights, strict=True)}, flush=True)
-    for name, vector in (("paragraph only", np.eye(len(FEATURES))[0]), ("current", current), ("fitted", weights)):
+    fitted = FusionWeights(**{name: round(float(w), 3) for name, w in zip(FEATURE_NAMES, weights, strict=True)})
+    print("fitted weights:", fitted, flush=True)
+    paragraph_only = np.eye(len(FEATURE_NAMES))[FEATURE_NAMES.index("paragraph")]
+    for name, vector in (("paragraph only", paragraph_only), ("current", current), ("fitted", weights)):
         print(
             f"{name:>15}: fit {ranking_metrics(fit_data, vector)}, report {ranking_metrics(report_data, vector)},"
             f" all {ranking_metrics(fit_data + report_data, vector)}"

@@ -16,7 +16,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,6 @@ from embeddings.encoder import DEFAULT_MODEL, Encoder
 from embeddings.index import (
     FORMAT_VERSION,
     BuildInProgress,
-    FusionWeights,
     Index,
     IndexProblem,
     Manifest,
@@ -230,10 +229,17 @@ def build_index(
     encoder: Encoder | None = None,
     full: bool = False,
     vector_index: str = "auto",
+    fusion: dict[str, float] | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> BuildReport:
-    """Bring the index at `index_dir` up to date with the articles under `articles_dir`."""
+    """Bring the index at `index_dir` up to date with the articles under `articles_dir`.
+
+    `fusion`, the ranking's weights, goes into the manifest as given: the code that ranks knows
+    them, this package does not. None keeps what the live index records ({} when there is none,
+    and the ranking uses its defaults). They are no part of the segments: new weights alone write
+    a generation that links the same segments.
+    """
     started = time.perf_counter()
     encoder = encoder or Encoder()
     if not articles_dir.is_dir():
@@ -249,11 +255,12 @@ def build_index(
                 articles.append(item)
         settings = {"max_pieces": encoder.max_pieces, "vector_index": vector_index}
         source_digest = hashlib.sha1(json.dumps([(a.id, a.content_hash) for a in articles]).encode()).hexdigest()
-        fusion = asdict(FusionWeights())
         live = None if full else _open_live(index_dir, encoder.model_name, log)
         try:
-            same_settings = live is not None and (live.manifest.settings, live.manifest.fusion) == (settings, fusion)
-            if same_settings and live.manifest.source_digest == source_digest:
+            if fusion is None:
+                fusion = {} if live is None else live.manifest.fusion
+            same_settings = live is not None and live.manifest.settings == settings
+            if same_settings and (live.manifest.source_digest, live.manifest.fusion) == (source_digest, fusion):
                 report = BuildReport(articles=live.manifest.articles, paragraphs=live.manifest.paragraphs)
                 report.up_to_date = True
             else:
@@ -367,7 +374,7 @@ def _manifest(
     report: BuildReport,
     encoder: Encoder,
     settings: dict,
-    fusion: dict,
+    fusion: dict[str, float],
     source_digest: str,
 ) -> Manifest:
     """The new generation's manifest; the counts are of live rows, as the report has them."""

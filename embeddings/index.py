@@ -48,23 +48,6 @@ class FormatMismatch(Exception):
 
 
 @dataclass(frozen=True)
-class FusionWeights:
-    """How retrieval weighs its features into one score (see qa/retrieve.py for the features).
-
-    Kept in the manifest, so an index records how it is searched; the defaults were fitted on
-    half of the SQuAD v1.1 dev articles by benchmarks/tune_fusion.py and sum to 1, so the fused
-    score is a weighted mean of features that each run about 0..1.
-    """
-
-    paragraph: float = 0.263
-    sentence: float = 0.149
-    keyword: float = 0.011
-    coverage: float = 0.133
-    sentence_phrase: float = 0.097
-    distinct_match: float = 0.346
-
-
-@dataclass(frozen=True)
 class Manifest:
     format_version: int
     model: str
@@ -78,7 +61,7 @@ class Manifest:
     removed_paragraphs: int  # rows masked by removed.npy, until a full build compacts them
     built_at: str
     settings: dict
-    fusion: dict
+    fusion: dict[str, float]  # the ranking's weights, opaque here: given to the build, read by qa/ranking.py
     source_digest: str  # of the ids and content hashes of the articles read, to spot a no-change build
 
     def write(self, folder: Path) -> None:

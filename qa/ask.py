@@ -14,7 +14,8 @@ from pathlib import Path
 
 from embeddings.index import IndexProblem
 from qa.answer import DEFAULT_K, Answerer, Reply
-from qa.retrieve import MODES, Retriever
+from qa.ranking import MODES
+from qa.retrieve import Retriever
 
 DEFAULT_INDEX = Path("index")
 

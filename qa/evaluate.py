@@ -34,7 +34,8 @@ from embeddings.index import Index
 from qa.answer import Answerer, Reply
 from qa.datasets import CACHE, SquadArticle, SquadQuestion, load_squad, write_jsonl
 from qa.feedback import FEEDBACK_FILE, FeedbackLog, downvote_report
-from qa.retrieve import MODES, Mode, Retriever
+from qa.ranking import MODES, Mode
+from qa.retrieve import Retriever
 
 RECALL_AT = (1, 5, 10, 20)
 

@@ -1,46 +1,26 @@
 """Question in, ranked passages out: dense and keyword search fused into one ranking.
 
-Candidates are the union of three searches (paragraph vectors, sentence vectors, BM25). Each
-candidate is then described by a handful of features, each about 0..1:
-- `paragraph`: cosine of the question and the whole paragraph;
-- `sentence`: the best cosine of the question and one of the paragraph's sentences, since a
-  question usually targets one sentence;
-- `keyword`: BM25, divided by the best BM25 score for this question;
-- `coverage`: the share of the question's words (weighted by rarity, IDF) in the paragraph;
-- `sentence_phrase`: the share of the question's consecutive word pairs ("super bowl", "born
-  in") found as consecutive pairs in one sentence: its phrases, not just its words;
-- `distinct_match`: the best sentence by meaning and words together (the mean of its cosine and
-  its word share), judged only on what sets the candidates apart. Candidates usually share a
-  topic (often one article's subject, named in the question too), so matching it tells them
-  apart poorly. Here the candidates' common direction is taken out of the question's and the
-  sentences' vectors (`without_topic`), and words are weighted by how rare they are among the
-  candidates rather than in the whole index (`rarity_among`).
-The hybrid score is their weighted sum, with the weights the index's manifest records
-(`FusionWeights`, fitted on half of the SQuAD dev articles; see docs/benchmarks.md). The "dense"
-and "bm25" modes rank by one feature alone, for comparison.
+Candidates are the union of three searches (paragraph vectors, sentence vectors, BM25). The
+retriever reads what ranking needs about them (their vectors, their sentences' terms, their BM25
+scores) into one `RankingInputs` record; qa/ranking.py turns it into each candidate's features and
+ranks them by their weighted sum, with the weights the index's manifest records.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import astuple, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
 from embeddings.articles import Article
 from embeddings.encoder import DEFAULT_MODEL, TextEncoder, question_encoder
-from embeddings.index import CURRENT, FormatMismatch, FusionWeights, Index, Manifest, current_generation, open_index
-from embeddings.keywords import inverse_document_frequency, term_pairs
+from embeddings.index import CURRENT, FormatMismatch, Index, Manifest, current_generation, open_index
+from embeddings.keywords import KeywordQuery, term_pairs
 from embeddings.store import StoredParagraph
-
-Mode = Literal["hybrid", "dense", "bm25"]
-MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
-
-
-FEATURES = tuple(f.name for f in fields(FusionWeights))
+from qa.ranking import FusionWeights, Mode, RankingInputs, feature_matrix, fused_scores, read_fusion_weights
 
 
 @dataclass(frozen=True)
@@ -49,7 +29,7 @@ class Candidate:
 
     paragraph: StoredParagraph
     score: float
-    features: np.ndarray  # in FEATURES order
+    features: np.ndarray  # in qa.ranking.FEATURES order
     sentence_similarity: np.ndarray  # cosine with the question, one per sentence
     sentence_coverage: np.ndarray  # share of the question's weighted words, one per sentence
 
@@ -62,26 +42,6 @@ class ArticleText:
     paragraphs: list[StoredParagraph]
 
 
-def weighted_share(holds: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """For each row of `holds` (rows x question terms, True where the row has the term), the
-    weighted share of the question's terms it holds."""
-    total = float(weights.sum())
-    return (holds @ weights / total).astype(np.float32) if total > 0 else np.zeros(len(holds), np.float32)
-
-
-def rarity_among(holds: np.ndarray) -> np.ndarray:
-    """IDF of each question term among the candidates (`holds`: candidates x terms): a word they
-    all hold tells none of them apart."""
-    return inverse_document_frequency(holds.sum(axis=0), len(holds))
-
-
-def without_topic(vectors: np.ndarray, topic: np.ndarray) -> np.ndarray:
-    """`vectors` (rows) with their component along `topic` removed, back to unit length."""
-    direction = topic / max(float(np.linalg.norm(topic)), 1e-9)
-    rest = vectors - np.outer(vectors @ direction, direction)
-    return rest / np.maximum(np.linalg.norm(rest, axis=1, keepdims=True), 1e-9)
-
-
 def built_with(index_dir: Path) -> str:
     """The embedding model the live index was built with, so questions are encoded by the same one."""
     folder = current_generation(index_dir)
@@ -89,6 +49,33 @@ def built_with(index_dir: Path) -> str:
         return DEFAULT_MODEL if folder is None else Manifest.read(folder).model
     except (OSError, ValueError, TypeError, KeyError, FormatMismatch):
         return DEFAULT_MODEL  # opening the index then says what is wrong
+
+
+def ranking_inputs(
+    index: Index,
+    question_vector: np.ndarray,
+    query: KeywordQuery,
+    keyword_scores: np.ndarray,
+    paragraphs: list[StoredParagraph],
+) -> RankingInputs:
+    """What ranking reads about the candidate `paragraphs`; `keyword_scores` is the BM25 of every row."""
+    sentence_counts = [len(p.sentence_spans) for p in paragraphs]
+    sentence_holds = np.array(
+        [[term in words for term in query.weights] for p in paragraphs for words in p.sentence_terms], dtype=bool
+    ).reshape(sum(sentence_counts), len(query.weights))
+    sentence_rows = np.concatenate([np.arange(p.sentence_rows.start, p.sentence_rows.stop) for p in paragraphs])
+    return RankingInputs(
+        question_vector=question_vector,
+        paragraph_vectors=index.paragraph_vectors(np.array([p.row for p in paragraphs])),
+        sentence_vectors=index.sentence_vectors(sentence_rows),
+        sentence_bounds=np.cumsum([0, *sentence_counts]),
+        sentence_holds=sentence_holds,
+        term_weights=np.fromiter(query.weights.values(), dtype=np.float64, count=len(query.weights)),
+        keyword_scores=keyword_scores[[p.row for p in paragraphs]],
+        best_keyword_score=float(keyword_scores.max()) if keyword_scores.size else 0.0,
+        question_pairs=term_pairs(query.terms),
+        sentence_pairs=tuple(pairs for p in paragraphs for pairs in p.sentence_bigrams),
+    )
 
 
 class Retriever:
@@ -142,7 +129,7 @@ class Retriever:
         )
         if not candidates:
             return []
-        scores = self.rank_scores(np.stack([c.features for c in candidates]), mode, self.fusion_weights())
+        scores = fused_scores(np.stack([c.features for c in candidates]), mode, self.fusion_weights())
         order = np.argsort(-scores, kind="stable")[:k]
         return [replace(candidates[i], score=float(scores[i])) for i in order]
 
@@ -166,45 +153,14 @@ class Retriever:
         if not rows.size:
             return []
         paragraphs = index.paragraphs(rows)
-        question_weights = query.weights
-        question_pairs = term_pairs(query.terms)
-        idf = np.fromiter(question_weights.values(), dtype=np.float64, count=len(question_weights))
-        sentence_counts = [len(p.sentence_spans) for p in paragraphs]
-        sentence_holds = np.array(
-            [[term in words for term in question_weights] for p in paragraphs for words in p.sentence_terms], dtype=bool
-        ).reshape(sum(sentence_counts), len(question_weights))
-        bounds = np.cumsum([0, *sentence_counts])
-        paragraph_holds = np.array([sentence_holds[a:b].any(axis=0) for a, b in pairwise(bounds)])
-        all_sentence_coverage = weighted_share(sentence_holds, idf)
-        paragraph_coverage = weighted_share(paragraph_holds, idf)
-        all_distinct_coverage = weighted_share(sentence_holds, rarity_among(paragraph_holds))
-        top_keyword = float(keyword_all.max()) if keyword_all.size else 0.0
-        paragraph_vectors = index.paragraph_vectors(np.array([p.row for p in paragraphs]))
-        paragraph_similarity = paragraph_vectors @ vector
-        sentence_rows = np.concatenate([np.arange(p.sentence_rows.start, p.sentence_rows.stop) for p in paragraphs])
-        sentence_vectors = index.sentence_vectors(sentence_rows)
-        all_sentence_similarity = sentence_vectors @ vector
-        topic = paragraph_vectors.mean(axis=0)
-        all_distinct_similarity = without_topic(sentence_vectors, topic) @ without_topic(vector[None], topic)[0]
-        candidates = []
-        for number, (paragraph, (start, stop)) in enumerate(zip(paragraphs, pairwise(bounds), strict=True)):
-            sentence_similarity = all_sentence_similarity[start:stop]
-            sentence_coverage = all_sentence_coverage[start:stop]
-            distinct_match = (all_distinct_similarity[start:stop] + all_distinct_coverage[start:stop]) / 2
-            features = np.array(
-                [
-                    paragraph_similarity[number],
-                    sentence_similarity.max(initial=0.0),
-                    float(keyword_all[paragraph.row]) / top_keyword if top_keyword > 0 else 0.0,
-                    paragraph_coverage[number],
-                    max((len(question_pairs & pairs) for pairs in paragraph.sentence_bigrams), default=0)
-                    / max(len(question_pairs), 1),
-                    distinct_match.max(initial=0.0),
-                ],
-                dtype=np.float32,
+        inputs = ranking_inputs(index, vector, query, keyword_all, paragraphs)
+        similarity, coverage = inputs.sentence_similarity, inputs.sentence_coverage
+        return [
+            Candidate(paragraph, 0.0, features, similarity[start:stop], coverage[start:stop])
+            for paragraph, features, (start, stop) in zip(
+                paragraphs, feature_matrix(inputs), pairwise(inputs.sentence_bounds), strict=True
             )
-            candidates.append(Candidate(paragraph, 0.0, features, sentence_similarity, sentence_coverage))
-        return candidates
+        ]
 
     def article(self, article_id: str) -> ArticleText | None:
         """The indexed article with this id, all its paragraphs in order; None if it is not indexed."""
@@ -213,21 +169,11 @@ class Retriever:
         return None if entry is None else ArticleText(entry.article, index.paragraphs(entry.paragraph_rows))
 
     def fusion_weights(self) -> FusionWeights:
-        """The weights given, else the index's own; an index built before a feature existed gets today's defaults,
-        since weights are fitted together and a partial set ranks badly (its next build records the new ones)."""
-        if self.weights:
+        """The weights given, else those the index's manifest records (today's defaults unless they fit, see
+        `read_fusion_weights`)."""
+        if self.weights is not None:
             return self.weights
-        recorded = self.current_index().manifest.fusion
-        return FusionWeights(**recorded) if set(recorded) == set(FEATURES) else FusionWeights()
-
-    @staticmethod
-    def rank_scores(features: np.ndarray, mode: Mode, weights: FusionWeights) -> np.ndarray:
-        """The ranking score of each candidate's feature row under `mode`."""
-        if mode == "bm25":
-            return features[:, FEATURES.index("keyword")]
-        if mode == "dense":
-            return features[:, FEATURES.index("paragraph")]
-        return features @ np.array(astuple(weights), dtype=np.float32)
+        return read_fusion_weights(self.current_index().manifest.fusion)
 
     def _candidate_rows(
         self,

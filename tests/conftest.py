@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from embeddings.build import build_index
 from embeddings.encoder import Encoder, TextEncoder, question_encoder
 from qa.answer import Answerer
+from qa.ranking import FusionWeights
 from qa.retrieve import Retriever
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,9 +39,11 @@ def shipped_question_encoder() -> TextEncoder:
 
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Path:
-    """An index of the seed article, built once through the real build."""
+    """An index of the seed article, built once through the real build, recording the weights as the app does."""
     index_dir = tmp_path_factory.mktemp("seed-index")
-    build_index(SEEDS, index_dir, encoder=encoder, progress=False, log=lambda line: None)
+    build_index(
+        SEEDS, index_dir, encoder=encoder, fusion=asdict(FusionWeights()), progress=False, log=lambda line: None
+    )
     return index_dir
 
 

@@ -43,6 +43,23 @@ def test_unchanged_articles_embed_nothing_and_write_nothing(articles_dir: Path, 
     assert current_generation(index) == generation
 
 
+def test_new_ranking_weights_alone_link_the_same_segments_and_embed_nothing(
+    articles_dir: Path, tmp_path: Path, encoder: Encoder
+):
+    """The build records the weights it is given without reading them; none given keeps the recorded ones."""
+    index = tmp_path / "index"
+    quiet_build(articles_dir, index, encoder)
+    before = open_index(index).manifest
+    assert before.fusion == {}  # nothing given, nothing live: the ranking will use its defaults
+    weights = {"paragraph": 1.0}  # opaque to the build: checking them is the ranking's business
+    report = quiet_build(articles_dir, index, encoder, fusion=weights)
+    assert not report.up_to_date and (report.embedded_paragraphs, report.embedded_sentences) == (0, 0)
+    after = open_index(index).manifest
+    assert after.fusion == weights and after.segments == before.segments
+    again = quiet_build(articles_dir, index, encoder)
+    assert again.up_to_date and open_index(index).manifest.fusion == weights
+
+
 def test_editing_one_article_re_embeds_only_its_changed_paragraphs(
     articles_dir: Path, tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder
 ):
