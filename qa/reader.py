@@ -1,0 +1,137 @@
+"""The reader: reads the question with each candidate sentence and marks the answer phrase.
+
+Retrieval and ranking judge how *similar* a sentence is to the question, so they favour the
+sentence that restates it. The reader reads question and sentence together, as one input, and
+was trained (qa/train_reader.py) to point at the words that answer, or at "no answer". Its
+score, the best phrase's start and end logits against those of "no answer", says how well the
+sentence answers; the phrase is what the reply marks.
+
+It is a small model trained here: MiniLM-L6 with an answer-span head, int8 ONNX, run by
+onnxruntime like the question encoder (model card: qa/reader_model/README.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+MODEL_DIR = Path(__file__).resolve().parent / "reader_model"
+MAX_PIECES = 128  # question and sentence together, special pieces included
+MAX_QUESTION_PIECES = 48  # a longer question is cut, so the sentence always has room
+MAX_ANSWER_PIECES = 24
+READ_BATCH = 8  # sentences run together: more share one call, fewer share one padded length
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How one sentence answers the question."""
+
+    score: float  # best phrase's start + end logits minus those of "no answer": above 0, it answers
+    span: tuple[int, int]  # characters of that phrase in the sentence
+
+
+class SentenceReader(Protocol):
+    """What answering needs of a reader: a reading of each sentence for a question."""
+
+    def load(self) -> None: ...
+    def read(self, question: str, sentences: Sequence[str]) -> list[Reading]: ...
+
+
+@lru_cache(maxsize=4)
+def _open_session(path: Path, threads: int):  # -> onnxruntime.InferenceSession
+    """One session per model file and thread count in a process, however many readers use it."""
+    import onnxruntime
+
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: the reader model is missing; restore it with git or retrain it")
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+@dataclass
+class Reader:
+    """The shipped reader model, loaded once, lazily. One thread per session, as for questions:
+    under load several questions are read at once."""
+
+    folder: Path = MODEL_DIR
+    threads: int = 1
+
+    @cached_property
+    def _session(self):  # -> onnxruntime.InferenceSession
+        return _open_session(self.folder / "model.onnx", self.threads)
+
+    @cached_property
+    def _tokenizer(self):  # -> tokenizers.Tokenizer, for (question, sentence) pairs
+        tokenizer = self._pieces
+        tokenizer = type(tokenizer).from_str(tokenizer.to_str())
+        tokenizer.enable_truncation(MAX_PIECES, strategy="only_second")
+        return tokenizer
+
+    @cached_property
+    def _pieces(self):  # -> tokenizers.Tokenizer, for one text: neither truncated nor padded
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        tokenizer.no_truncation()
+        tokenizer.no_padding()  # the file pads to a fixed length; `read` pads each batch itself
+        return tokenizer
+
+    def load(self) -> None:
+        _ = self._session, self._tokenizer, self._pieces
+
+    def _short_question(self, question: str) -> str:
+        """The question cut to `MAX_QUESTION_PIECES` word pieces (at a piece boundary)."""
+        pieces = self._pieces.encode(question, add_special_tokens=False)
+        if len(pieces.ids) <= MAX_QUESTION_PIECES:
+            return question
+        return question[: pieces.offsets[MAX_QUESTION_PIECES - 1][1]]
+
+    def read(self, question: str, sentences: Sequence[str]) -> list[Reading]:
+        """One reading per sentence, in order. Sentences are run in batches of similar length, so
+        a short sentence is not padded to the longest one's length."""
+        if not sentences:
+            return []
+        question = self._short_question(question)
+        encodings = self._tokenizer.encode_batch([(question, sentence) for sentence in sentences])
+        readings: list[Reading] = [Reading(0.0, (0, 0))] * len(encodings)
+        by_length = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        for first in range(0, len(by_length), READ_BATCH):
+            batch = [encodings[i] for i in by_length[first : first + READ_BATCH]]
+            feeds = {name: np.zeros((len(batch), len(batch[-1].ids)), np.int64) for name in INPUTS}
+            for row, encoding in enumerate(batch):
+                pieces = len(encoding.ids)
+                feeds["input_ids"][row, :pieces] = encoding.ids
+                feeds["attention_mask"][row, :pieces] = 1
+                feeds["token_type_ids"][row, :pieces] = encoding.type_ids
+            starts, ends = self._session.run(None, feeds)
+            for row, (i, encoding) in enumerate(zip(by_length[first : first + READ_BATCH], batch, strict=True)):
+                pieces = len(encoding.ids)
+                in_sentence = np.array([sequence == 1 for sequence in encoding.sequence_ids])
+                readings[i] = best_phrase(
+                    starts[row, :pieces], ends[row, :pieces], in_sentence=in_sentence, offsets=encoding.offsets
+                )
+        return readings
+
+
+def best_phrase(
+    start: np.ndarray, end: np.ndarray, *, in_sentence: np.ndarray, offsets: Sequence[tuple[int, int]]
+) -> Reading:
+    """The highest-scoring phrase of one input (its pieces inside the sentence, end not before
+    start, at most `MAX_ANSWER_PIECES` long), scored against "no answer" (piece 0)."""
+    pieces = len(start)
+    pair = start[:, None] + end[None, :]
+    first, last = np.indices((pieces, pieces))
+    valid = (last >= first) & (last - first < MAX_ANSWER_PIECES) & in_sentence[:, None] & in_sentence[None, :]
+    if not valid.any():
+        return Reading(score=float("-inf"), span=(0, 0))
+    best = int(np.argmax(np.where(valid, pair, -np.inf)))
+    i, j = divmod(best, pieces)
+    return Reading(score=float(pair[i, j] - (start[0] + end[0])), span=(offsets[i][0], offsets[j][1]))

