@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings.encoder import Encoder, TextEncoder, question_encoder
 from qa.datasets import load_squad
-from qa.evaluate import normalise_answer, prepare_index, split_by_article, without_article
+from qa.evaluate import holds_gold, normalise_answer, prepare_index, split_by_article, without_article
 from qa.ranking import FEATURE_NAMES, FusionWeights
 from qa.retrieve import Retriever
 
@@ -57,12 +57,7 @@ def collect(retriever: Retriever, articles, encoder: TextEncoder, *, mask_own: b
         collected.append(
             QuestionFeatures(
                 features=np.stack([c.features for c in candidates]),
-                gold=np.array(
-                    [
-                        c.paragraph.article_id == question.article_id and c.paragraph.number == question.paragraph
-                        for c in candidates
-                    ]
-                ),
+                gold=np.array([holds_gold(c.paragraph, question) for c in candidates], dtype=bool),
                 sentence_similarity=[c.sentence_similarity for c in candidates],
                 sentence_coverage=[c.sentence_coverage for c in candidates],
                 sentence_holds_answer=[

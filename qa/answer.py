@@ -1,22 +1,29 @@
-"""Ranked passages into a reply: the one sentence that best answers, or an honest "not found".
+"""Ranked passages into a reply: the sentence that answers, its answer phrase marked, or an
+honest "not found".
 
-The answer sentence is chosen among the sentences of the top passages by its similarity to the
-question, the (IDF-weighted) share of the question's words it contains, and its passage's rank
-score. Sentence vectors were computed at build time, so answering costs no model work beyond
-encoding the question.
+The reader (qa/reader.py) reads the question with the closest sentences of the top passages and
+scores how well each answers it, marking the answer phrase. The quoted sentence is the one with
+the best reading helped by its passage's rank score (its quote score); the top passages are
+re-ranked by their best reading too, since a passage whose sentence answers belongs above one
+that only shares words. A quote score below a calibrated threshold says "not found": the reading
+alone tells answerable questions from unanswerable ones less well than with the passage's rank.
+Without a reader (`reader=None`, the faster path) the sentence is chosen by its similarity to the
+question and the share of the question's words it holds.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
 from qa.conversation import conversation_context, rewrite_bare_question
 from qa.library import Restriction, allowed_rows
-from qa.retrieve import Candidate, Mode, Retriever
+from qa.ranking import Mode, quote_scores, reranked_by_reading
+from qa.reader import Reader, SentenceReader
+from qa.retrieve import Candidate, Retriever
 
 MAX_QUESTION_CHARS = 1000
 DEFAULT_K = 5
@@ -28,12 +35,21 @@ EMPTY_QUESTION = "Ask a question about the articles, for example: who met whom, 
 
 @dataclass(frozen=True)
 class AnswerWeights:
-    """How the answer sentence and the "not found" decision are scored."""
+    """How the answer sentence, the re-ranking and the "not found" decision are scored.
 
-    lexical: float = 0.8  # weight of the share of question words found in the sentence
-    passage: float = 3.8  # weight of the passage's fused score
-    sentences_from: int = 3  # answer sentences are looked for in this many top passages
-    min_relevance: float = 0.65  # below this, similarity plus weighted lexical share: "not found"
+    The reader's weights were fitted on half of the SQuAD dev articles by benchmarks/tune_reader.py
+    (docs/benchmarks.md); the similarity ones (used without a reader) by benchmarks/tune_fusion.py.
+    """
+
+    read_passages: int = 3  # the reader reads sentences of this many top passages
+    sentences_per_passage: int = 3  # ... this many of each, the closest to the question by meaning and words
+    reading_passage: float = 26.0  # weight of the passage's fused score (about 0..1) beside a reading (about -20..10)
+    rerank: float = 0.25  # weight of a passage's best reading (squashed to 0..1) when re-ranking the read ones
+    min_quote: float = 4.83  # a quote score (reading + weighted passage score) below this: "not found"
+    lexical: float = 0.8  # without a reader: weight of the share of question words found in the sentence
+    passage: float = 3.8  # without a reader: weight of the passage's fused score
+    sentences_from: int = 3  # without a reader: answer sentences are looked for in this many top passages
+    min_relevance: float = 0.65  # without a reader: below this, similarity plus weighted lexical share: "not found"
     context: float = 0.6  # weight of the earlier questions' vector when a follow-up is read with them
 
 
@@ -46,7 +62,8 @@ class Passage:
     paragraph: int  # 1-based, as the article shows it
     text: str
     score: float
-    highlight: tuple[int, int] | None = None
+    highlight: tuple[int, int] | None = None  # the sentence this passage is cited for
+    phrase: tuple[int, int] | None = None  # on the quoted passage: the answer phrase, inside `highlight`
     part: int = 1
     url: str = ""
     date: str = ""
@@ -63,12 +80,14 @@ class Reply:
     passages: tuple[Passage, ...] = ()
     answer_passage: int | None = None  # index into `passages` of the answer sentence's passage
     notes: tuple[str, ...] = field(default_factory=tuple)
+    answer_span: tuple[int, int] | None = None  # characters of the answer phrase in `answer`
 
     def to_json(self) -> dict:
         """The shape `qa.ask --json` prints and the API returns."""
         return {
             "question": self.question,
             "answer": self.answer,
+            "answer_span": list(self.answer_span) if self.answer_span else None,
             "found": self.found,
             "notes": list(self.notes),
             "passages": [
@@ -79,11 +98,25 @@ class Reply:
                     "text": p.text,
                     "score": round(p.score, 4),
                     "highlight": list(p.highlight) if p.highlight else None,
+                    **({"phrase": list(p.phrase)} if p.phrase else {}),
                     **{k: v for k, v in asdict(p).items() if k in ("url", "date", "source") and v},
                 }
                 for p in self.passages
             ],
         }
+
+
+@dataclass(frozen=True)
+class ReadPassage:
+    """A candidate as the answer sees it: its (re-ranked) score, the sentence it is cited for,
+    and how well that sentence answers."""
+
+    candidate: Candidate
+    score: float
+    sentence: int | None  # index into the paragraph's sentences; None for a paragraph without any
+    answer_score: float  # ranks the sentences to quote across passages (-inf: not to be quoted)
+    relevance: float  # compared with the "not found" threshold
+    phrase: tuple[int, int] | None = None  # the answer phrase's characters in the paragraph
 
 
 def clean_question(raw: str) -> tuple[str, tuple[str, ...]]:
@@ -96,42 +129,94 @@ def clean_question(raw: str) -> tuple[str, tuple[str, ...]]:
     return text, ()
 
 
-def compose_reply(
-    question: str, candidates: list[Candidate], *, weights: AnswerWeights, notes: tuple[str, ...] = ()
-) -> Reply:
-    """Choose the answer sentence among `candidates` and build the reply around it."""
-    passages: list[Passage] = []
-    best: tuple[float, float, int, tuple[int, int]] | None = None  # rank score, relevance, passage, span
+def closeness(candidate: Candidate, weights: AnswerWeights) -> np.ndarray:
+    """Each of the candidate's sentences by its similarity to the question, in meaning and words."""
+    return candidate.sentence_similarity + weights.lexical * candidate.sentence_coverage
+
+
+def by_similarity(candidates: Sequence[Candidate], weights: AnswerWeights) -> list[ReadPassage]:
+    """Without a reader: each passage's sentence most similar to the question, by meaning and words."""
+    read = []
     for position, candidate in enumerate(candidates):
-        paragraph = candidate.paragraph
-        sentence_scores = list(candidate.sentence_similarity + weights.lexical * candidate.sentence_coverage)
-        highlight = None
-        if sentence_scores:
-            top = max(range(len(sentence_scores)), key=sentence_scores.__getitem__)
-            highlight = paragraph.sentence_spans[top]
-            ranked = sentence_scores[top] + weights.passage * candidate.score
-            if position < weights.sentences_from and (best is None or ranked > best[0]):
-                best = (ranked, sentence_scores[top], position, highlight)
+        scores = closeness(candidate, weights)
+        if not len(scores):
+            read.append(ReadPassage(candidate, candidate.score, None, -np.inf, -np.inf))
+            continue
+        top = int(np.argmax(scores))
+        quotable = position < weights.sentences_from
+        answer_score = float(scores[top]) + weights.passage * candidate.score if quotable else -np.inf
+        read.append(ReadPassage(candidate, candidate.score, top, answer_score, float(scores[top])))
+    return read
+
+
+def by_reading(
+    question: str, candidates: Sequence[Candidate], reader: SentenceReader, weights: AnswerWeights
+) -> list[ReadPassage]:
+    """The reader reads the closest sentences of the top passages (reading costs about 5 ms a
+    sentence); those passages are re-ranked by their best reading, and the rest keep their
+    similarity choice (they are cited, never quoted)."""
+    numbers = [n for n in range(min(weights.read_passages, len(candidates))) if candidates[n].paragraph.sentence_spans]
+    sentences = [
+        (n, int(i), candidates[n].paragraph.sentence_spans[i])
+        for n in numbers
+        for i in np.sort(np.argsort(-closeness(candidates[n], weights), kind="stable")[: weights.sentences_per_passage])
+    ]
+    readings = reader.read(question, [candidates[n].paragraph.text[a:b] for n, _, (a, b) in sentences])
+    tops = [max((j for j, s in enumerate(sentences) if s[0] == n), key=lambda j: readings[j].score) for n in numbers]
+    best = np.array([readings[j].score for j in tops])
+    fused = np.array([candidates[n].score for n in numbers])
+    read = []
+    for j, score, answer_score in zip(
+        tops,
+        reranked_by_reading(fused, best, weights.rerank),
+        quote_scores(best, fused, weights.reading_passage),
+        strict=True,
+    ):
+        (n, i, (start, _)), reading = sentences[j], readings[j]
+        phrase = (start + reading.span[0], start + reading.span[1])
+        read.append(ReadPassage(candidates[n], float(score), i, float(answer_score), float(answer_score), phrase))
+    read.sort(key=lambda r: -r.score)
+    rest = [c for n, c in enumerate(candidates) if n not in numbers]
+    return read + [replace(r, answer_score=-np.inf) for r in by_similarity(rest, weights)]
+
+
+def compose_reply(
+    question: str, read: Sequence[ReadPassage], *, min_relevance: float, notes: tuple[str, ...] = ()
+) -> Reply:
+    """The reply quoting the best-scoring sentence, or "not found" when it answers too poorly."""
+    passages = []
+    for r in read:
+        paragraph = r.candidate.paragraph
         passages.append(
             Passage(
                 article=paragraph.article_id,
                 title=paragraph.title,
                 paragraph=paragraph.number,
                 text=paragraph.text,
-                score=candidate.score,
-                highlight=highlight,
+                score=float(r.score),
+                highlight=None if r.sentence is None else paragraph.sentence_spans[r.sentence],
                 part=paragraph.part,
                 url=paragraph.url,
                 date=paragraph.date,
                 source=paragraph.source,
             )
         )
-    if best is None or best[1] < weights.min_relevance:
+    quotable = [i for i, r in enumerate(read) if np.isfinite(r.answer_score)]
+    position = max(quotable, key=lambda i: read[i].answer_score, default=None)
+    if position is None or read[position].relevance < min_relevance:
         return Reply(question=question, answer=NOT_FOUND, found=False, passages=tuple(passages), notes=notes)
-    _, _, position, (start, end) = best  # the quoted sentence is its passage's highlight
-    answer = passages[position].text[start:end]
+    start, end = passages[position].highlight  # the quoted sentence is its passage's highlight
+    phrase = read[position].phrase
+    if phrase is not None:
+        passages[position] = replace(passages[position], phrase=phrase)
     return Reply(
-        question=question, answer=answer, found=True, passages=tuple(passages), answer_passage=position, notes=notes
+        question=question,
+        answer=passages[position].text[start:end],
+        found=True,
+        passages=tuple(passages),
+        answer_passage=position,
+        notes=notes,
+        answer_span=None if phrase is None else (phrase[0] - start, phrase[1] - start),
     )
 
 
@@ -141,6 +226,7 @@ class Answerer:
 
     retriever: Retriever
     weights: AnswerWeights = field(default_factory=AnswerWeights)
+    reader: SentenceReader | None = field(default_factory=Reader)  # None: choose sentences by similarity alone
 
     def ask(
         self,
@@ -182,4 +268,8 @@ class Answerer:
             question_vector = mixed / np.linalg.norm(mixed)
             notes = (*notes, "Read as a follow-up to: " + " / ".join(context))
         candidates = self.retriever.search(searched, k=k, mode=mode, question_vector=question_vector, allowed=allowed)
-        return compose_reply(cleaned, candidates, weights=self.weights, notes=notes)
+        if self.reader is None:
+            read, threshold = by_similarity(candidates, self.weights), self.weights.min_relevance
+        else:
+            read, threshold = by_reading(searched, candidates, self.reader, self.weights), self.weights.min_quote
+        return compose_reply(cleaned, read, min_relevance=threshold, notes=notes)

@@ -8,10 +8,13 @@ are encoded in batches first (the chat's question encoder, the same vectors) so 
 latency figures come from a sample asked one by one, encoding included.
 
 Reported per retrieval mode: Recall@1/5/10/20 and MRR@10 of the paragraph holding the answer,
-answer-sentence accuracy (the quoted sentence contains a gold answer), how often the reply said
-"not found" although the answer was indexed, and query latency p50/p95. The "not found" check
-asks the same questions with their own article masked out of every search: the share of those
-told "not found" is the threshold's catch rate.
+answer-sentence accuracy (the quoted sentence contains a gold answer), the answer phrase's exact
+match and F1 against the gold answers (SQuAD's official normalisation; 0 when nothing is
+quoted), how often the reply said "not found" although the answer was indexed, and query
+latency p50/p95. The default hybrid mode is also run without the reader ("hybrid, no reader"),
+sentences chosen by similarity as before the reader existed. The "not found" check asks the
+same questions with their own article masked out of every search: the share of those told "not
+found" is the threshold's catch rate.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ import argparse
 import json
 import platform
 import re
+import string
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +36,7 @@ import numpy as np
 from embeddings.build import build_index
 from embeddings.encoder import DEFAULT_MODEL, Encoder, question_encoder
 from embeddings.index import Index
+from embeddings.store import StoredParagraph
 from qa.answer import Answerer, Reply
 from qa.datasets import CACHE, SquadArticle, SquadQuestion, load_squad, write_jsonl
 from qa.feedback import FEEDBACK_FILE, FeedbackLog, downvote_report
@@ -38,6 +44,7 @@ from qa.ranking import MODES, Mode
 from qa.retrieve import Retriever
 
 RECALL_AT = (1, 5, 10, 20)
+_PUNCTUATION = frozenset(string.punctuation)
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,8 @@ class ModeResult:
     recall: dict[int, float]
     mrr_at_10: float
     answer_sentence_accuracy: float
+    phrase_exact_match: float
+    phrase_f1: float
     not_found_when_present: float
     latency_p50_ms: float
     latency_p95_ms: float
@@ -56,12 +65,45 @@ def normalise_answer(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
+def squad_normalise(text: str) -> str:
+    """SQuAD's official answer normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(c for c in text.lower() if c not in _PUNCTUATION)
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def phrase_scores(phrase: str, answers: Sequence[str]) -> tuple[float, float]:
+    """Exact match and F1 of `phrase` against the best of the gold `answers`, as SQuAD's script scores."""
+    words = squad_normalise(phrase).split()
+    exact = f1 = 0.0
+    for answer in answers:
+        gold = squad_normalise(answer).split()
+        exact = max(exact, float(words == gold))
+        common = sum((Counter(words) & Counter(gold)).values())
+        if common:
+            precision, recall = common / len(words), common / len(gold)
+            f1 = max(f1, 2 * precision * recall / (precision + recall))
+    return exact, f1
+
+
+def answer_phrase(reply: Reply) -> str:
+    """The marked answer phrase of a reply ("" when it quotes nothing or marks nothing)."""
+    if not reply.found or reply.answer_span is None:
+        return ""
+    start, end = reply.answer_span
+    return reply.answer[start:end]
+
+
 def passage_rank(reply: Reply, article: str, paragraph: int) -> int | None:
     """0-based position of the given paragraph among the reply's passages, or None."""
     for position, passage in enumerate(reply.passages):
         if passage.article == article and passage.paragraph == paragraph:
             return position
     return None
+
+
+def holds_gold(paragraph: StoredParagraph, question: SquadQuestion) -> bool:
+    """Whether an indexed paragraph is the one holding the question's answer."""
+    return paragraph.article_id == question.article_id and paragraph.number == question.paragraph
 
 
 def gold_rank(reply: Reply, question: SquadQuestion) -> int | None:
@@ -90,15 +132,19 @@ def evaluate_mode(
     vectors: np.ndarray,
     *,
     mode: Mode,
+    name: str = "",
     latency_sample: int = 300,
 ) -> ModeResult:
     ranks: list[int | None] = []
     correct = not_found = 0
+    exact = f1 = 0.0
     for question, vector in zip(questions, vectors, strict=True):
         reply = answerer.ask(question.question, k=max(RECALL_AT), mode=mode, question_vector=vector)
         ranks.append(gold_rank(reply, question))
         correct += sentence_holds_answer(reply, question)
         not_found += not reply.found
+        phrase_exact, phrase_f1 = phrase_scores(answer_phrase(reply), question.answers)
+        exact, f1 = exact + phrase_exact, f1 + phrase_f1
     latencies = []
     for question in questions[:: max(1, len(questions) // latency_sample)][:latency_sample]:
         started = time.perf_counter()
@@ -106,11 +152,13 @@ def evaluate_mode(
         latencies.append((time.perf_counter() - started) * 1000)
     n = len(questions)
     return ModeResult(
-        mode=mode,
+        mode=name or mode,
         questions=n,
         recall={at: sum(r is not None and r < at for r in ranks) / n for at in RECALL_AT},
         mrr_at_10=sum(1 / (r + 1) for r in ranks if r is not None and r < 10) / n,
         answer_sentence_accuracy=correct / n,
+        phrase_exact_match=exact / n,
+        phrase_f1=f1 / n,
         not_found_when_present=not_found / n,
         latency_p50_ms=float(np.percentile(latencies, 50)),
         latency_p95_ms=float(np.percentile(latencies, 95)),
@@ -145,15 +193,16 @@ def not_found_rate_without_own_article(
 
 def format_table(results: Sequence[ModeResult]) -> str:
     header = (
-        "| mode | questions | R@1 | R@5 | R@10 | R@20 | MRR@10 | answer sentence | said not found | p50 ms | p95 ms |"
+        "| mode | questions | R@1 | R@5 | R@10 | R@20 | MRR@10 | answer sentence | phrase EM | phrase F1"
+        " | said not found | p50 ms | p95 ms |"
     )
-    lines = [header, "|" + " --- |" * 11]
+    lines = [header, "|" + " --- |" * 13]
     for r in results:
         lines.append(
             f"| {r.mode} | {r.questions} | "
             + " | ".join(f"{r.recall[at]:.3f}" for at in RECALL_AT)
-            + f" | {r.mrr_at_10:.3f} | {r.answer_sentence_accuracy:.3f} | {r.not_found_when_present:.3f}"
-            f" | {r.latency_p50_ms:.1f} | {r.latency_p95_ms:.1f} |"
+            + f" | {r.mrr_at_10:.3f} | {r.answer_sentence_accuracy:.3f} | {r.phrase_exact_match:.3f}"
+            f" | {r.phrase_f1:.3f} | {r.not_found_when_present:.3f} | {r.latency_p50_ms:.1f} | {r.latency_p95_ms:.1f} |"
         )
     return "\n".join(lines)
 
@@ -188,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--skip-not-found-check", action="store_true", help="skip the masked-article check")
     parser.add_argument(
+        "--no-baseline", action="store_true", help='skip the "hybrid, no reader" row (sentences chosen by similarity)'
+    )
+    parser.add_argument(
         "--model", default=DEFAULT_MODEL, help=f"embedding model to build and ask with (default: {DEFAULT_MODEL})"
     )
     args = parser.parse_args(argv)
@@ -213,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     vectors = asker.encode([q.question for q in questions])
     results = [evaluate_mode(answerer, questions, vectors, mode=mode) for mode in args.modes]
+    if "hybrid" in args.modes and not args.no_baseline:
+        baseline = replace(answerer, reader=None)
+        results.insert(1, evaluate_mode(baseline, questions, vectors, mode="hybrid", name="hybrid, no reader"))
     masked = None if args.skip_not_found_check else not_found_rate_without_own_article(answerer, questions, vectors)
     manifest = answerer.retriever.current_index().manifest
     print(f"SQuAD v1.1 dev, {args.half} questions, {manifest.paragraphs} paragraphs indexed ({name})")

@@ -15,6 +15,9 @@ The hybrid score is their weighted sum (`fused_scores`), with the weights the in
 records when they are a valid set for these features (`read_fusion_weights`), else the defaults
 (`FusionWeights`, fitted on half of the SQuAD dev articles by benchmarks/tune_fusion.py; see
 docs/benchmarks.md). The "dense" and "bm25" modes rank by one feature alone, for comparison.
+
+The reader (qa/reader.py) then reads the top passages' sentences: `reranked_by_reading` re-ranks
+those passages by their best reading, and `quote_scores` ranks the sentences to quote.
 """
 
 from __future__ import annotations
@@ -180,3 +183,15 @@ def fused_scores(features: np.ndarray, mode: Mode, weights: FusionWeights) -> np
     if mode == "dense":
         return features[:, FEATURE_NAMES.index("paragraph")]
     return features @ weights.vector()
+
+
+def reranked_by_reading(scores: np.ndarray, readings: np.ndarray, weight: float) -> np.ndarray:
+    """Rank scores of passages the reader read, raised by their best sentence's reading (squashed to
+    0..1): a passage whose sentence answers belongs above one that only shares the question's words."""
+    return scores + weight / (1 + np.exp(-readings))
+
+
+def quote_scores(readings: np.ndarray, scores: np.ndarray, passage_weight: float) -> np.ndarray:
+    """How each read passage's best sentence ranks as the one to quote: its reading, helped by its
+    passage's rank score (a sentence that reads well in a passage ranked low is often a look-alike)."""
+    return readings + passage_weight * scores

@@ -58,11 +58,12 @@ def _open_session(path: Path, threads: int):  # -> onnxruntime.InferenceSession
 
 @dataclass
 class Reader:
-    """The shipped reader model, loaded once, lazily. One thread per session, as for questions:
-    under load several questions are read at once."""
+    """The shipped reader model, loaded once, lazily. Two threads: reading is most of a question's
+    time, and two read it 1.3 x faster than one on 2 cores (docs/benchmarks.md); questions read at
+    once under load share the one session's two threads rather than each adding its own."""
 
     folder: Path = MODEL_DIR
-    threads: int = 1
+    threads: int = 2
 
     @cached_property
     def _session(self):  # -> onnxruntime.InferenceSession

@@ -1,10 +1,28 @@
-"""Retrieval and answers with the real model on the seed article."""
+"""Answers: with the real model and reader on the seed article, and the answering logic around the reader
+with a stand-in reader."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import pytest
 
-from qa.answer import EMPTY_QUESTION, MAX_QUESTION_CHARS, NOT_FOUND, Answerer, clean_question
+from embeddings.paragraphs import sentence_spans
+from embeddings.store import StoredParagraph
+from qa.answer import (
+    EMPTY_QUESTION,
+    MAX_QUESTION_CHARS,
+    NOT_FOUND,
+    Answerer,
+    AnswerWeights,
+    by_reading,
+    by_similarity,
+    clean_question,
+    compose_reply,
+)
+from qa.reader import Reading
+from qa.retrieve import Candidate
 
 KNOWN_PARAGRAPHS = [
     ("What did Putin call his country's ties with China?", 2),
@@ -89,3 +107,74 @@ def test_odd_questions_get_a_reply_not_an_error(answerer: Answerer, question: st
 def test_a_question_with_markup_is_still_answered_from_its_words(answerer: Answerer):
     reply = answerer.ask("<b>Where</b> did <i>Xi and Putin</i> meet?", k=3)
     assert reply.found and reply.passages[0].paragraph == 1
+
+
+class KeywordReader:
+    """A stand-in reader, to test the answering around the model: a sentence answers when it holds
+    `answer`, and the phrase is that word."""
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+
+    def load(self) -> None:
+        pass
+
+    def read(self, question: str, sentences: Sequence[str]) -> list[Reading]:
+        return [
+            Reading(4.0, (s.index(self.answer), s.index(self.answer) + len(self.answer)))
+            if self.answer in s
+            else Reading(-4.0, (0, 1))
+            for s in sentences
+        ]
+
+
+def stored(row: int, text: str) -> StoredParagraph:
+    spans = tuple(sentence_spans(text))
+    return StoredParagraph(
+        row=row, article_id=f"a{row}.txt", title=f"Article {row}", number=1, part=1, text=text, hash=str(row),
+        first_sentence=0, sentence_spans=spans, sentence_terms=(), sentence_bigrams=(),
+    )  # fmt: skip
+
+
+def candidates(*texts: str) -> list[Candidate]:
+    """Candidates in rank order, scores falling; the first sentence of each is the most similar."""
+    made = []
+    for row, text in enumerate(texts):
+        count = len(sentence_spans(text))
+        similarity = np.linspace(0.9, 0.5, count)
+        made.append(Candidate(stored(row, text), 0.6 - 0.1 * row, np.zeros(6), similarity, np.zeros(count)))
+    return made
+
+
+BOSTON = (
+    "America's first public school was founded in Boston in 1635. It is the oldest.",
+    "Boston is a large city. It was founded in 1630 by Puritan settlers.",
+    "The city has many universities. Boston hosts a marathon.",
+)
+
+
+def test_the_sentence_that_answers_is_quoted_its_passage_first_and_its_phrase_marked():
+    weights = AnswerWeights(read_passages=2, reading_passage=1.0, rerank=0.3, min_quote=0.0)
+    read = by_reading("Who founded Boston?", candidates(*BOSTON), KeywordReader("Puritan settlers"), weights)
+    reply = compose_reply("Who founded Boston?", read, min_relevance=weights.min_quote)
+    assert reply.found and reply.answer == "It was founded in 1630 by Puritan settlers."
+    assert reply.answer[slice(*reply.answer_span)] == "Puritan settlers"
+    assert [p.article for p in reply.passages] == ["a1.txt", "a0.txt", "a2.txt"]  # re-ranked by the reading
+    first = reply.passages[0]
+    assert reply.answer_passage == 0 and first.text[slice(*first.phrase)] == "Puritan settlers"
+    assert first.score > 0.5 and reply.passages[1].phrase is None
+
+
+def test_passages_beyond_those_read_are_cited_for_their_closest_sentence_but_never_quoted():
+    weights = AnswerWeights(read_passages=2, reading_passage=1.0, min_quote=1.0)
+    read = by_reading("What does Boston host?", candidates(*BOSTON), KeywordReader("marathon"), weights)
+    reply = compose_reply("What does Boston host?", read, min_relevance=weights.min_quote)
+    assert not reply.found and reply.answer == NOT_FOUND and reply.answer_span is None
+    unread = reply.passages[2]
+    assert unread.text[slice(*unread.highlight)] == "The city has many universities."
+
+
+def test_without_a_reader_the_most_similar_sentence_is_quoted():
+    weights = AnswerWeights(min_relevance=0.0)
+    reply = compose_reply("Who founded Boston?", by_similarity(candidates(*BOSTON), weights), min_relevance=0.0)
+    assert reply.answer == BOSTON[0].split(". ")[0] + "." and reply.answer_span is None

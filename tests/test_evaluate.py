@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qa.answer import Passage, Reply
 from qa.datasets import SquadQuestion, load_squad
-from qa.evaluate import gold_rank, main, sentence_holds_answer
+from qa.evaluate import gold_rank, main, phrase_scores, sentence_holds_answer
 from qa.feedback import FEEDBACK_FILE, FeedbackLog
 
 
@@ -20,6 +20,13 @@ def test_gold_rank_and_answer_sentence_checks():
     assert not sentence_holds_answer(Reply(question="?", answer="Nothing here.", found=True), question)
 
 
+def test_phrase_scores_follow_squads_official_normalisation():
+    assert phrase_scores("the Denver Broncos!", ["Denver Broncos"]) == (1.0, 1.0)
+    exact, f1 = phrase_scores("Denver", ["Denver Broncos", "Broncos"])
+    assert exact == 0 and f1 == 2 / 3  # the best of the gold answers: half the words of the first, precision 1
+    assert phrase_scores("", ["Denver Broncos"]) == (0.0, 0.0)
+
+
 def test_evaluation_runs_end_to_end_on_a_slice(tmp_path: Path, capsys):
     output = tmp_path / "figures.json"
     assert main(["--articles", "1", "--questions", "40", "--cache", str(tmp_path), "--output", str(output)]) == 0
@@ -27,10 +34,12 @@ def test_evaluation_runs_end_to_end_on_a_slice(tmp_path: Path, capsys):
     article = load_squad("dev", cache=tmp_path)[0]
     assert figures["paragraphs"] >= len(article.paragraphs)
     modes = {r["mode"]: r for r in figures["results"]}
-    assert set(modes) == {"hybrid", "dense", "bm25"}
+    assert set(modes) == {"hybrid", "hybrid, no reader", "dense", "bm25"}
     for result in modes.values():
         assert result["questions"] == 40
         assert 0 <= result["recall"]["1"] <= result["recall"]["5"] <= result["recall"]["20"] <= 1
+        assert 0 <= result["phrase_exact_match"] <= result["phrase_f1"] <= result["answer_sentence_accuracy"] + 1e-9
+    assert modes["hybrid, no reader"]["phrase_f1"] == 0  # without the reader, no phrase is marked
     # On one article of ~50 paragraphs the right paragraph is nearly always among the first five.
     assert modes["hybrid"]["recall"]["5"] >= 0.9
     assert 0 <= figures["own_article_masked_not_found"] <= 1

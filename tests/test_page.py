@@ -54,6 +54,9 @@ def test_browser_asks_and_sees_citations_and_the_highlighted_sentence(browser, c
     first_card = page.locator("#sources .source-card").first
     assert "paragraph 2" in first_card.inner_text()
     assert "“unprecedented” ties with China" in first_card.locator("mark").inner_text()
+    phrase = answer.locator("blockquote strong").inner_text()  # the answer phrase, bold in the quote
+    assert phrase and phrase in answer.locator("blockquote").inner_text()
+    assert first_card.locator("mark strong.answer-phrase").inner_text() == phrase
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
     hosts = {urlparse(u).hostname for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}

@@ -1,5 +1,5 @@
 """Ranking on small hand-made inputs, no model and no index: each feature, the weights a manifest may record,
-and the fused score of each mode."""
+the fused score of each mode, and how readings re-rank passages and pick the sentence to quote."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from qa.ranking import (
     fused_scores,
     keyword,
     paragraph,
+    quote_scores,
     rarity_among,
     read_fusion_weights,
+    reranked_by_reading,
     sentence,
     sentence_phrase,
     weighted_share,
@@ -209,3 +211,17 @@ def test_without_topic_leaves_unit_vectors_orthogonal_to_the_topic():
     rest = without_topic(vectors, topic)
     assert np.allclose(rest @ topic, 0, atol=1e-9)
     assert np.allclose(np.linalg.norm(rest, axis=1), 1)
+
+
+def test_reading_raises_a_passage_by_at_most_its_weight_and_keeps_the_order_of_equal_readings():
+    scores, readings = np.array([0.6, 0.5, 0.4]), np.array([-8.0, 8.0, 8.0])
+    reranked = reranked_by_reading(scores, readings, 0.3)
+    assert np.all(reranked >= scores) and np.all(reranked <= scores + 0.3)
+    assert list(np.argsort(-reranked)) == [1, 2, 0]  # the passages whose sentence answers come first
+    np.testing.assert_allclose(reranked_by_reading(scores, readings, 0.0), scores)
+
+
+def test_the_sentence_to_quote_weighs_its_reading_against_its_passage_rank():
+    readings, scores = np.array([2.0, 2.5]), np.array([0.8, 0.5])
+    assert np.argmax(quote_scores(readings, scores, 0.0)) == 1
+    assert np.argmax(quote_scores(readings, scores, 4.0)) == 0

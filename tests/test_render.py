@@ -8,6 +8,7 @@ from embeddings.articles import Article
 from embeddings.store import StoredParagraph
 from qa.answer import Passage, Reply
 from qa.retrieve import ArticleText
+from webui.page import parse_citation
 from webui.render import escape_markdown, reader_html, reply_markdown, sources_html
 
 HOSTILE = (
@@ -72,3 +73,38 @@ def test_the_reader_links_only_to_web_addresses(url: str):
 
 def test_the_reader_says_when_the_article_is_gone():
     assert "no longer in the index" in reader_html(None, {"paragraph": 1})
+
+
+def test_the_answer_phrase_is_bold_in_the_chat_and_strong_in_its_card_and_the_reader():
+    text = "Boston was founded in 1630 by <Puritan> settlers."
+    phrase = (text.index("<Puritan>"), text.index(" settlers") + len(" settlers"))
+    passage = Passage(article="b.txt", title="Boston", paragraph=1, text=text, score=0.9, highlight=(0, len(text)),
+                      phrase=phrase)  # fmt: skip
+    reply = Reply(question="Who founded Boston?", answer=text, found=True, passages=(passage,), answer_passage=0,
+                  answer_span=phrase)  # fmt: skip
+    assert r"by **&lt;Puritan&gt; settlers**\." in reply_markdown(reply)
+    card = sources_html(reply)
+    assert '<strong class="answer-phrase">&lt;Puritan&gt; settlers</strong>' in card
+    assert "&quot;phrase&quot;: [30, 48]" in card  # the citation carries it to the reader
+    html = reader_html(reader_article(""), {"paragraph": 2, "highlight": [12, 28], "phrase": [16, 22]})
+    assert '<mark class="answer">The <strong class="answer-phrase">answer</strong> here.</mark>' in html
+
+
+def test_a_phrase_outside_its_sentence_is_not_marked():
+    html = reader_html(reader_article(""), {"paragraph": 2, "highlight": [12, 28], "phrase": [0, 6]})
+    assert "answer-phrase" not in html and '<mark class="answer">The answer here.</mark>' in html
+
+
+@pytest.mark.parametrize(
+    ("raw", "valid"),
+    [
+        ('{"article": "a.txt", "paragraph": 2, "highlight": [1, 9], "phrase": [3, 5]}', True),
+        ('{"article": "a.txt", "paragraph": 2}', True),
+        ('{"article": "a.txt", "paragraph": 2, "phrase": "<b>"}', False),
+        ('{"article": "a.txt", "paragraph": 2, "highlight": [1, "9"]}', False),
+        ('{"article": 3, "paragraph": 2}', False),
+        ("not json", False),
+    ],
+)
+def test_citations_sent_by_the_page_are_checked(raw: str, valid: bool):
+    assert (parse_citation(raw) is not None) is valid

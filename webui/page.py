@@ -37,6 +37,7 @@ CSS = """
 .source-card mark { color: inherit; padding: 0 0.1em; border-radius: 2px; }
 .source-card mark.answer { background: #fde68a; }
 .source-card mark.match { background: #fef3c7; }
+.answer-phrase { font-weight: 700; text-decoration: underline; text-decoration-thickness: 2px; }
 .answer-card { border-color: #f59e0b; border-width: 2px; }
 .sources-empty, .reader-empty { color: var(--body-text-color-subdued); }
 .source-card { cursor: pointer; }
@@ -77,15 +78,15 @@ READER_EMPTY = '<div class="reader-empty">Click a source to read its whole artic
 
 
 def parse_citation(raw: str) -> dict | None:
-    """A citation sent by the page (untrusted): article id, paragraph, part, highlight span."""
+    """A citation sent by the page (untrusted): article id, paragraph, part, highlight and phrase spans."""
     try:
         citation = json.loads(raw)
-        highlight = citation.get("highlight")
+        spans = (citation.get("highlight"), citation.get("phrase"))
         valid = (
             isinstance(citation.get("article"), str)
             and isinstance(citation.get("paragraph"), int)
             and isinstance(citation.get("part", 1), int)
-            and (highlight is None or (isinstance(highlight, list) and [type(x) for x in highlight] == [int, int]))
+            and all(s is None or (isinstance(s, list) and [type(x) for x in s] == [int, int]) for s in spans)
         )
     except (ValueError, AttributeError):
         return None

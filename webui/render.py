@@ -34,7 +34,7 @@ def reply_markdown(reply: Reply) -> str:
     if not reply.found or reply.answer_passage is None:
         lines.append(escape_markdown(reply.answer))
     else:
-        lines.append(f"> {escape_markdown(reply.answer)} \\[{reply.answer_passage + 1}\\]")
+        lines.append(f"> {_marked_answer(reply)} \\[{reply.answer_passage + 1}\\]")
     if reply.passages:
         lines.append("\n**Sources**" if reply.found else "\n**Closest passages**")
         for number, passage in enumerate(reply.passages, start=1):
@@ -42,13 +42,32 @@ def reply_markdown(reply: Reply) -> str:
     return "\n".join(lines)
 
 
-def _highlighted(text: str, span: tuple[int, int] | list[int] | None, css_class: str) -> str:
-    """`text` escaped, with the characters in `span` (if any) in a `<mark>`."""
+def _marked_answer(reply: Reply) -> str:
+    """The quoted sentence as Markdown, its answer phrase in bold."""
+    if not reply.answer_span:
+        return escape_markdown(reply.answer)
+    start, end = reply.answer_span
+    before, phrase, after = reply.answer[:start], reply.answer[start:end], reply.answer[end:]
+    return f"{escape_markdown(before)}**{escape_markdown(phrase)}**{escape_markdown(after)}"
+
+
+Span = tuple[int, int] | list[int] | None
+
+
+def _highlighted(text: str, span: Span, css_class: str, phrase: Span = None) -> str:
+    """`text` escaped, the characters in `span` (if any) in a `<mark>`, and the answer `phrase`
+    inside it (if any) in a `<strong>`."""
     if not span:
         return escape_html(text)
     start, end = span
-    marked = f'<mark class="{css_class}">{escape_html(text[start:end])}</mark>'
-    return f"{escape_html(text[:start])}{marked}{escape_html(text[end:])}"
+    inner = escape_html(text[start:end])
+    if phrase and start <= phrase[0] < phrase[1] <= end:
+        first, last = phrase
+        inner = (
+            f'{escape_html(text[start:first])}<strong class="answer-phrase">{escape_html(text[first:last])}</strong>'
+            f"{escape_html(text[last:end])}"
+        )
+    return f'{escape_html(text[:start])}<mark class="{css_class}">{inner}</mark>{escape_html(text[end:])}'
 
 
 def sources_html(reply: Reply | None) -> str:
@@ -60,16 +79,18 @@ def sources_html(reply: Reply | None) -> str:
         meta = " · ".join(escape_html(v) for v in (passage.source, passage.date) if v)
         is_answer = number - 1 == reply.answer_passage
         citation = {"article": passage.article, "paragraph": passage.paragraph, "part": passage.part}
+        marks = {"highlight": passage.highlight, **({"phrase": passage.phrase} if passage.phrase else {})}
         cards.append(
             f'<article class="source-card{" answer-card" if is_answer else ""}" id="source-{number}"'
-            f' data-citation="{escape_html(json.dumps({**citation, "highlight": passage.highlight}))}"'
+            f' data-citation="{escape_html(json.dumps({**citation, **marks}))}"'
             ' role="button" tabindex="0" title="Open the article at this paragraph">'
             f'<header><span class="source-number">[{number}]</span> '
             f'<span class="source-title">{escape_html(passage.title)}</span> '
             f'<span class="source-paragraph">paragraph {passage.paragraph}</span>'
             f'<span class="source-score" title="relevance score">{passage.score:.2f}</span></header>'
             + (f'<div class="source-meta">{meta}</div>' if meta else "")
-            + f"<p>{_highlighted(passage.text, passage.highlight, 'answer' if is_answer else 'match')}</p></article>"
+            + f"<p>{_highlighted(passage.text, passage.highlight, 'answer' if is_answer else 'match', passage.phrase)}"
+            "</p></article>"
         )
     return '<div class="sources">' + "".join(cards) + "</div>"
 
@@ -97,7 +118,8 @@ def reader_html(text: ArticleText | None, citation: dict) -> str:
     cited = (citation.get("paragraph"), citation.get("part", 1))
     for paragraph in text.paragraphs:
         is_cited = (paragraph.number, paragraph.part) == cited
-        body = _highlighted(paragraph.text, citation.get("highlight") if is_cited else None, "answer")
+        marks = (citation.get("highlight"), citation.get("phrase")) if is_cited else (None, None)
+        body = _highlighted(paragraph.text, marks[0], "answer", marks[1])
         attributes = ' class="reader-paragraph cited" id="reader-cited"' if is_cited else ' class="reader-paragraph"'
         parts.append(f'<p{attributes}><span class="reader-number">{paragraph.number}</span> {body}</p>')
     return "".join(parts) + "</div>"
