@@ -1,0 +1,173 @@
+"""Fit how the answer uses the reader, on half of the SQuAD v1.1 dev articles; report on the other half.
+
+    python benchmarks/tune_reader.py [--questions 2000]
+
+Fitted: how many top passages the reader reads, the weight of a passage's rank score beside a
+sentence's reading when choosing the sentence to quote, the weight of a passage's best reading
+when re-ranking the read passages, and the "not found" threshold on the quoted sentence's
+reading. Protocol as benchmarks/tune_fusion.py: dev articles split by article (even ones to fit,
+odd ones to report), train questions never used. Every question is searched and read once; the
+choices are then replayed over a grid. The threshold is calibrated with each question's own
+article masked out of every search: the lowest reading of the quoted sentence at which at least
+`--keep` of the questions whose article is there are still answered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import pickle
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from embeddings.encoder import Encoder, question_encoder
+from qa.answer import Answerer, AnswerWeights, by_reading
+from qa.datasets import CACHE, SquadQuestion, load_squad
+from qa.evaluate import holds_gold, normalise_answer, prepare_index, split_by_article, without_article
+from qa.ranking import quote_scores, reranked_by_reading
+from qa.reader import MODEL_DIR
+from qa.retrieve import Retriever
+
+MOST_READ = 6  # passages read per question; the grid picks how many of them count
+READ_GRID = (2, 3, 4, 5, 6)
+PASSAGE_GRID = np.round(np.arange(0.0, 30.01, 1.0), 1)
+RERANK_GRID = np.round(np.arange(0.0, 2.01, 0.25), 2)
+
+
+@dataclass(frozen=True)
+class ReadQuestion:
+    """One question's top candidates (rank order) with their best sentence's reading."""
+
+    fused: np.ndarray  # rank score per candidate
+    gold: np.ndarray  # per candidate: the paragraph holding the answer
+    reading: np.ndarray  # per read candidate: the best sentence's reading score
+    holds: np.ndarray  # per read candidate: that sentence holds a gold answer
+
+
+def collect(answerer: Answerer, questions: list[SquadQuestion], *, mask_own: bool = False) -> list[ReadQuestion]:
+    retriever = answerer.retriever
+    mask = without_article(retriever.current_index())
+    vectors = retriever.encoder.encode([q.question for q in questions])
+    unweighted = AnswerWeights(read_passages=MOST_READ, rerank=0.0, reading_passage=0.0)  # keeps the rank order
+    collected = []
+    for question, vector in zip(questions, vectors, strict=True):
+        allowed = mask(question.article_id) if mask_own else None
+        candidates = retriever.search(question.question, k=20, question_vector=vector, allowed=allowed)
+        read = by_reading(question.question, candidates, answerer.reader, unweighted)[:MOST_READ]
+        answers = [a for a in (normalise_answer(a) for a in question.answers) if a]
+        quoted_sentences = [
+            r.candidate.paragraph.text[slice(*r.candidate.paragraph.sentence_spans[r.sentence])] for r in read
+        ]
+        collected.append(
+            ReadQuestion(
+                fused=np.array([c.score for c in candidates]),
+                gold=np.array([holds_gold(c.paragraph, question) for c in candidates], dtype=bool),
+                reading=np.array([r.relevance for r in read]),
+                holds=np.array([any(a in normalise_answer(s) for a in answers) for s in quoted_sentences], dtype=bool),
+            )
+        )
+    return collected
+
+
+def readings(
+    answerer: Answerer, fit: list[SquadQuestion], report: list[SquadQuestion], *, cache: Path
+) -> tuple[list[ReadQuestion], list[ReadQuestion], list[ReadQuestion]]:
+    """The fit and report questions read, and the fit ones again with their own article masked;
+    kept in `cache` per reader model, sentences read and question sample, since reading takes a while."""
+    sample = repr((AnswerWeights().sentences_per_passage, [q.id for q in fit + report]))
+    key = hashlib.sha1((MODEL_DIR / "model.onnx").read_bytes() + sample.encode())
+    path = cache / f"reader-readings-{key.hexdigest()[:12]}.pickle"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    data = collect(answerer, fit), collect(answerer, report), collect(answerer, fit, mask_own=True)
+    path.write_bytes(pickle.dumps(data))
+    return data
+
+
+def quoted(q: ReadQuestion, read: int, passage: float) -> int:
+    """Index of the candidate whose best sentence the reply quotes."""
+    return int(np.argmax(quote_scores(q.reading[:read], q.fused[: len(q.reading[:read])], passage)))
+
+
+def relevance_of_reading(q: ReadQuestion, read: int, passage: float) -> float:
+    """The quoted sentence's reading alone."""
+    return float(q.reading[quoted(q, read, passage)])
+
+
+def relevance_of_quote(q: ReadQuestion, read: int, passage: float) -> float:
+    """The quoted sentence's quote score: its reading helped by its passage's rank score."""
+    i = quoted(q, read, passage)
+    return float(quote_scores(q.reading[i : i + 1], q.fused[i : i + 1], passage)[0])
+
+
+def first_is_gold(q: ReadQuestion, read: int, rerank: float) -> bool:
+    """Whether the gold paragraph comes first once the read passages are re-ranked."""
+    if not len(q.fused):
+        return False
+    scores = reranked_by_reading(q.fused[: len(q.reading[:read])], q.reading[:read], rerank)
+    return bool(q.gold[: len(scores)][int(np.argmax(scores))])
+
+
+def figures(data: list[ReadQuestion], read: int, passage: float, rerank: float) -> tuple[float, float]:
+    """(answer-sentence accuracy, Recall@1) over `data`."""
+    answered = [q for q in data if len(q.reading)]
+    accuracy = sum(bool(q.holds[quoted(q, read, passage)]) for q in answered) / len(data)
+    return accuracy, sum(first_is_gold(q, read, rerank) for q in data) / len(data)
+
+
+def spread(questions: list[SquadQuestion], count: int) -> list[SquadQuestion]:
+    if not count or count >= len(questions):
+        return questions
+    return [questions[i] for i in np.linspace(0, len(questions) - 1, count).round().astype(int)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=2000, help="questions from each half, spread evenly (0: all)")
+    parser.add_argument("--keep", type=float, default=0.97, help="share of answerable questions still answered")
+    args = parser.parse_args(argv)
+    dev = load_squad("dev")
+    fit, report = ([q for a in half for q in a.questions] for half in split_by_article(dev))
+    fit, report = spread(fit, args.questions), spread(report, args.questions)
+    answerer = Answerer(Retriever(prepare_index("dev", dev, Encoder()), encoder=question_encoder()))
+    fit_data, report_data, absent_data = readings(answerer, fit, report, cache=CACHE / "squad")
+    print(
+        "| passages read | passage weight | rerank | answer sentence fit / report | R@1 fit / report |"
+        " not-found threshold (quote score) | masked: not found |"
+    )
+    print("|" + " --- |" * 7)
+    for read in READ_GRID:  # reading costs time: each row is the best a number of passages read can do
+        passage = max(PASSAGE_GRID, key=lambda p: figures(fit_data, read, p, 0.0)[0])
+        rerank = max(RERANK_GRID, key=lambda c: figures(fit_data, read, passage, c)[1])
+        fit_accuracy, fit_first = figures(fit_data, read, passage, rerank)
+        report_accuracy, report_first = figures(report_data, read, passage, rerank)
+        present = np.array([relevance_of_quote(q, read, passage) for q in fit_data if len(q.reading)])
+        absent = np.array([relevance_of_quote(q, read, passage) for q in absent_data if len(q.reading)])
+        threshold = float(np.quantile(present, 1 - args.keep))
+        print(
+            f"| {read} | {passage} | {rerank} | {fit_accuracy:.3f} / {report_accuracy:.3f}"
+            f" | {fit_first:.3f} / {report_first:.3f} | {threshold:.2f} (answers {np.mean(present >= threshold):.3f})"
+            f" | {np.mean(absent < threshold):.3f} |"
+        )
+    default = AnswerWeights()
+    read, passage = default.read_passages, default.reading_passage
+    for name, relevance in (("reading alone", relevance_of_reading), ("quote score", relevance_of_quote)):
+        present = np.array([relevance(q, read, passage) for q in fit_data if len(q.reading)])
+        absent = np.array([relevance(q, read, passage) for q in absent_data if len(q.reading)])
+        for keep in sorted({args.keep, 0.99, 0.98, 0.95}, reverse=True):
+            threshold = float(np.quantile(present, 1 - keep))
+            print(
+                f"defaults, {name} as the not-found score, threshold {threshold:.2f}: answers"
+                f" {np.mean(present >= threshold):.3f} of questions whose article is there, says not found for"
+                f" {np.mean(absent < threshold):.3f} of those whose article is masked"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
