@@ -2,6 +2,8 @@
 
     python app.py [--articles DIR] [--index DIR] [--host HOST] [--port PORT] [--auth-file FILE]
 
+An index remembers the folder it was built from: `--index DIR` alone chats with its own articles.
+
 Credentials never go on the command line, where any user of the machine could read them in the
 process list: they come from the file named by --auth-file, or from ARTICLE_QA_AUTH, as
 "user:password".
@@ -15,9 +17,9 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from embeddings.build import DEFAULT_ARTICLES, DEFAULT_INDEX, build_index
+from embeddings.build import DEFAULT_INDEX, build_index
 from embeddings.encoder import DEFAULT_MODEL, Encoder
-from embeddings.index import BuildInProgress, IndexProblem
+from embeddings.index import BuildInProgress, IndexProblem, recorded_articles_dir
 from qa.answer import Answerer
 from qa.ranking import FusionWeights
 from qa.retrieve import Retriever
@@ -30,7 +32,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python app.py", description="Ask questions of a folder of articles in a web chat."
     )
-    parser.add_argument("--articles", type=Path, default=DEFAULT_ARTICLES, help="folder of articles (default: seeds)")
+    parser.add_argument(
+        "--articles", type=Path, help="folder of articles (default: the one the index was built from; first: seeds)"
+    )
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder (default: index)")
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
@@ -50,6 +54,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"embedding model the index is built with (default: {DEFAULT_MODEL}; see python -m embeddings.models)",
     )
     parser.add_argument("--root-path", default="", help="URL prefix when served behind a reverse proxy, e.g. /qa")
+    parser.add_argument(
+        "--replace", action="store_true", help="replace the index's articles with those of another --articles folder"
+    )
     parser.add_argument("--no-build", action="store_true", help="serve the index as it is, without updating it first")
     parser.add_argument(
         "--no-uploads", action="store_true", help="read-only: readers cannot add articles from the page"
@@ -95,15 +102,21 @@ def main(argv: list[str] | None = None) -> int:
     if warning:
         print(warning, file=sys.stderr)
     try:
-        if not args.no_build:
+        if args.no_build:
+            articles_dir = args.articles or recorded_articles_dir(args.index)
+        else:
             report = build_index(
                 args.articles,
                 args.index,
                 encoder=Encoder(args.model),
+                replace=args.replace,
                 fusion=asdict(FusionWeights()),  # recorded, so the index says how it is searched
                 log=lambda line: print(line, file=sys.stderr),
             )
             print(report.summary())
+            if report.undo:
+                print(report.undo_line())
+            articles_dir = report.articles_dir
         answerer = Answerer(Retriever(args.index))
     except (IndexProblem, BuildInProgress, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -119,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             auth=credentials,
             root_path=args.root_path,
-            articles_dir=None if args.no_uploads else args.articles,
+            articles_dir=None if args.no_uploads else articles_dir,
         )
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -6,6 +6,10 @@ writes nothing at all. A small change (up to `APPEND_SHARE` of the rows) is appe
 and edited articles become one more segment, the rows of removed and edited ones are masked, and
 the earlier segments are linked in untouched. A larger change, too many segments, or `--full`
 compacts everything into one segment.
+
+An index remembers the folder it was built from, so `--index X` alone updates X from its own
+folder; another folder, or an empty one, replaces its articles only with `--replace`. The
+generation before each build is kept, and `--undo` puts it back.
 """
 
 from __future__ import annotations
@@ -26,14 +30,18 @@ from embeddings.encoder import DEFAULT_MODEL, Encoder
 from embeddings.index import (
     FORMAT_VERSION,
     BuildInProgress,
+    FormatMismatch,
     Index,
     IndexProblem,
     Manifest,
     build_lock,
     current_generation,
+    live_manifest_fields,
     new_generation_folder,
     open_index,
+    previous_generation,
     publish,
+    recorded_articles_dir,
     stamped_name,
 )
 from embeddings.paragraphs import sentence_spans, split_article, text_hash
@@ -47,10 +55,15 @@ APPEND_SHARE = 0.25  # a change of more rows than this share of the index is bui
 MAX_SEGMENTS = 8  # searching many small segments costs a little per question each; compact beyond this
 
 
+class IndexKept(ValueError):
+    """The build left the index as it was; the message says why and which flag goes ahead anyway."""
+
+
 @dataclass
 class BuildReport:
     """What a build did, for its summary line and for tests."""
 
+    articles_dir: Path | None = None  # the folder read, absolute
     articles: int = 0
     paragraphs: int = 0
     sentences: int = 0
@@ -64,6 +77,7 @@ class BuildReport:
     vector_index: dict[str, str] = field(default_factory=dict)  # search kind of the segment written
     seconds: float = 0.0
     embedding_seconds: float = 0.0  # of `seconds`, the model's share
+    undo: str = ""  # the command that puts back the index as it was before this build, if it changed it
 
     def summary(self) -> str:
         if self.up_to_date:
@@ -82,6 +96,10 @@ class BuildReport:
             )
         skipped = f"; skipped {len(self.skipped)} (listed above)" if self.skipped else ""
         return f"{head}{skipped} in {self.seconds:.1f} s"
+
+    def undo_line(self) -> str:
+        """For a command line's report: how to put the index back as it was before this build."""
+        return f"the index as it was before is kept; to go back to it: {self.undo}"
 
 
 def plan_rows(
@@ -222,12 +240,35 @@ def _embed(
     return vectors, len(missing)
 
 
+def articles_folder(index_dir: Path, given: Path | None, *, replace: bool = False) -> Path:
+    """The folder to build `index_dir` from: `given`, else the one the index records.
+
+    `IndexKept` when `given` is another folder than the recorded one and `replace` is not set,
+    or when nothing is given and the index records no folder.
+    """
+    recorded = recorded_articles_dir(index_dir)
+    if given is None:
+        if recorded is not None:
+            return recorded
+        if current_generation(index_dir) is None:
+            return DEFAULT_ARTICLES.resolve()
+        raise IndexKept(f"the index at {index_dir} does not record its articles folder; pass --articles DIR once")
+    given = given.resolve()
+    if recorded is not None and given != recorded and not replace:
+        raise IndexKept(
+            f"the index at {index_dir} holds the articles of {recorded}, not {given}; nothing changed:"
+            f" pass --replace to replace them with those of {given}"
+        )
+    return given
+
+
 def build_index(
-    articles_dir: Path,
+    articles_dir: Path | None,
     index_dir: Path,
     *,
     encoder: Encoder | None = None,
     full: bool = False,
+    replace: bool = False,
     vector_index: str = "auto",
     fusion: dict[str, float] | None = None,
     progress: bool = True,
@@ -239,12 +280,18 @@ def build_index(
     them, this package does not. None keeps what the live index records ({} when there is none,
     and the ranking uses its defaults). They are no part of the segments: new weights alone write
     a generation that links the same segments.
+
+    `articles_dir` None means the folder the index records (see `articles_folder`). Without
+    `replace`, an index is never emptied by a folder with no articles in it (`IndexKept`).
     """
     started = time.perf_counter()
     encoder = encoder or Encoder()
-    if not articles_dir.is_dir():
-        raise FileNotFoundError(f"articles folder {articles_dir} does not exist; create it or pass --articles DIR")
     with build_lock(index_dir):
+        articles_dir = articles_folder(index_dir, articles_dir, replace=replace)
+        if not articles_dir.is_dir():
+            raise FileNotFoundError(
+                f"articles folder {articles_dir} does not exist; nothing changed: create it or pass --articles DIR"
+            )
         skipped: list[Skipped] = []
         articles: list[Article] = []
         for item in read_articles(articles_dir):
@@ -255,6 +302,7 @@ def build_index(
                 articles.append(item)
         settings = {"max_pieces": encoder.max_pieces, "vector_index": vector_index}
         source_digest = hashlib.sha1(json.dumps([(a.id, a.content_hash) for a in articles]).encode()).hexdigest()
+        _keep_unless_replacing(index_dir, articles_dir, articles, replace)
         live = None if full else _open_live(index_dir, encoder.model_name, log)
         try:
             if fusion is None:
@@ -272,14 +320,45 @@ def build_index(
                     segments = _write_full(folder, plan, live, encoder, vector_index, report, progress)
                 else:
                     segments = _write_appended(folder, change, live, encoder, vector_index, report, progress)
-                _manifest(segments, report, encoder, settings, fusion, source_digest).write(folder)
+                _manifest(segments, report, encoder, settings, fusion, source_digest, articles_dir).write(folder)
+                had_one = current_generation(index_dir) is not None
                 publish(index_dir, folder)
+                report.undo = f"python -m embeddings.build --index {index_dir} --undo" if had_one else ""
         finally:
             if live is not None:
                 live.close()
+    report.articles_dir = articles_dir
     report.skipped = skipped
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _keep_unless_replacing(index_dir: Path, articles_dir: Path, articles: list[Article], replace: bool) -> None:
+    """`IndexKept` when a folder with no readable article would empty an index that has some."""
+    held = live_manifest_fields(index_dir).get("articles", 0)
+    if not articles and not replace and isinstance(held, int) and held > 0:
+        raise IndexKept(
+            f"the folder {articles_dir} holds no article: nothing indexed, the index at {index_dir} keeps its"
+            f" {held} articles (pass --replace to empty it)"
+        )
+
+
+def undo_build(index_dir: Path) -> str:
+    """Put back the generation live before the last build (and, run again, redo it); says what is live."""
+    with build_lock(index_dir):
+        previous = previous_generation(index_dir)
+        if previous is None:
+            raise IndexKept(f"nothing to undo at {index_dir}: no earlier build of it is kept")
+        try:
+            manifest = Manifest.read(previous)
+        except (FormatMismatch, OSError, ValueError, TypeError, KeyError) as error:
+            raise IndexKept(f"the earlier build at {previous} cannot be read ({error}); nothing changed") from None
+        publish(index_dir, previous)
+    origin = f" from {manifest.articles_dir}" if manifest.articles_dir else ""
+    return (
+        f"restored the build of {manifest.built_at}: {manifest.articles} articles, {manifest.paragraphs} paragraphs"
+        f"{origin}; run --undo again to go back"
+    )
 
 
 Reuse = Callable[[dict[str, str], dict[str, str]], tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]
@@ -376,6 +455,7 @@ def _manifest(
     settings: dict,
     fusion: dict[str, float],
     source_digest: str,
+    articles_dir: Path,
 ) -> Manifest:
     """The new generation's manifest; the counts are of live rows, as the report has them."""
     return Manifest(
@@ -393,6 +473,7 @@ def _manifest(
         settings=settings,
         fusion=fusion,
         source_digest=source_digest,
+        articles_dir=str(articles_dir),
     )
 
 
@@ -416,8 +497,14 @@ def vector_matrices(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m embeddings.build", description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=Path, default=DEFAULT_ARTICLES, help="folder of articles (default: seeds)")
+    parser.add_argument(
+        "--articles", type=Path, help="folder of articles (default: the one the index was built from; first: seeds)"
+    )
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder (default: index)")
+    parser.add_argument(
+        "--replace", action="store_true", help="replace the index's articles with another or an empty folder's"
+    )
+    parser.add_argument("--undo", action="store_true", help="put back the index as it was before the last build")
     parser.add_argument("--full", action="store_true", help="embed everything again, reusing nothing")
     parser.add_argument(
         "--vector-index",
@@ -429,12 +516,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit non-zero if any file was skipped")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
+    if args.undo:
+        try:
+            print(undo_build(args.index))
+        except (BuildInProgress, IndexKept) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        return 0
     try:
         report = build_index(
             args.articles,
             args.index,
             encoder=Encoder(args.model),
             full=args.full,
+            replace=args.replace,
             vector_index=args.vector_index,
             progress=not args.quiet,
             log=lambda line: print(line, file=sys.stderr),
@@ -443,8 +538,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(report.summary())
+    if report.undo:
+        print(report.undo_line())
     if report.paragraphs == 0:
-        print(f"error: nothing could be indexed from {args.articles}", file=sys.stderr)
+        print(f"error: nothing could be indexed from {report.articles_dir}", file=sys.stderr)
         return 1
     return 1 if args.strict and report.skipped else 0
 

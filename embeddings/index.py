@@ -1,13 +1,15 @@
 """The index folder: immutable generations, swapped in atomically, each describing itself.
 
     INDEX/CURRENT                   name of the live generation (replaced atomically)
+    INDEX/PREVIOUS                  name of the generation live before it, kept so a build can be undone
     INDEX/build.lock                held by the one build that may run at a time
     INDEX/gen-<time>/manifest.json  how it was built: format, model, counts, settings, its segments
     INDEX/gen-<time>/seg-<time>/    the segments, in row order (see embeddings/segment.py)
     INDEX/gen-<time>/removed.npy    paragraph rows of articles since removed or edited, if any
 
 A build writes a whole new generation and then replaces CURRENT, so a reader, or a build killed
-half-way, only ever sees a complete generation. Readers notice a new CURRENT and reopen. A
+half-way, only ever sees a complete generation; the one before it is kept, and undoing a build
+puts it back the same way. Readers notice a new CURRENT and reopen. A
 generation that adds articles to the last one hard-links its segments and writes one more, so
 "whole new generation" costs the new paragraphs, not the index. Rows of removed or replaced
 articles stay in their segments, masked by `removed.npy`, until a full build compacts them.
@@ -35,6 +37,7 @@ from embeddings.store import ArticleEntry, Offsets, StoredParagraph
 
 FORMAT_VERSION = 4
 CURRENT = "CURRENT"
+PREVIOUS = "PREVIOUS"
 LOCK = "build.lock"
 REBUILD_HINT = "python -m embeddings.build --index {index} --full"
 
@@ -63,6 +66,7 @@ class Manifest:
     settings: dict
     fusion: dict[str, float]  # the ranking's weights, opaque here: given to the build, read by qa/ranking.py
     source_digest: str  # of the ids and content hashes of the articles read, to spot a no-change build
+    articles_dir: str = ""  # absolute path of the folder indexed ("" in indexes built before it was kept)
 
     def write(self, folder: Path) -> None:
         (folder / "manifest.json").write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -227,6 +231,31 @@ def current_generation(index_dir: Path) -> Path | None:
     return index_dir / name
 
 
+def previous_generation(index_dir: Path) -> Path | None:
+    """The generation live before the current one, if it is still whole on disk."""
+    try:
+        folder = index_dir / (index_dir / PREVIOUS).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return folder if (folder / "manifest.json").is_file() and folder != current_generation(index_dir) else None
+
+
+def live_manifest_fields(index_dir: Path) -> dict:
+    """The live generation's manifest as plain JSON, whatever its format; {} when none is readable."""
+    folder = current_generation(index_dir)
+    try:
+        fields = json.loads((folder / "manifest.json").read_text()) if folder else {}
+    except (OSError, ValueError):
+        return {}
+    return fields if isinstance(fields, dict) else {}
+
+
+def recorded_articles_dir(index_dir: Path) -> Path | None:
+    """The articles folder the live generation was built from; None if it records none."""
+    recorded = live_manifest_fields(index_dir).get("articles_dir")
+    return Path(recorded) if isinstance(recorded, str) and recorded else None
+
+
 def open_index(index_dir: Path, *, model: str | None = None) -> Index:
     """Open the live generation, checking its manifest first; `IndexProblem` says how to fix it."""
     hint = REBUILD_HINT.format(index=index_dir)
@@ -286,13 +315,23 @@ def _fsync_tree(folder: Path) -> None:
             os.close(fd)
 
 
+def _point(index_dir: Path, pointer: str, folder: Path) -> None:
+    """Make the file `pointer` name `folder`, in one atomic rename."""
+    staged = index_dir / f".{pointer}.{os.getpid()}"
+    staged.write_text(folder.name + "\n")
+    os.replace(staged, index_dir / pointer)
+
+
 def publish(index_dir: Path, folder: Path) -> None:
-    """Make `folder` the live generation in one atomic rename; keep one previous generation."""
+    """Make `folder` the live generation in one atomic rename; keep the one it replaces as PREVIOUS.
+
+    Publishing the previous generation again is how a build is undone (and an undo redone).
+    """
     _fsync_tree(folder)
     previous = current_generation(index_dir)
-    pointer = index_dir / f".{CURRENT}.{os.getpid()}"
-    pointer.write_text(folder.name + "\n")
-    os.replace(pointer, index_dir / CURRENT)
+    if previous is not None:
+        _point(index_dir, PREVIOUS, previous)
+    _point(index_dir, CURRENT, folder)
     keep = {folder.name} | ({previous.name} if previous else set())
     for stale in index_dir.glob("gen-*"):
         if stale.name not in keep:

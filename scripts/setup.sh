@@ -7,6 +7,13 @@ python="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
+# Python 3.11's bundled pip (23.2) does not normalise extras' names and warns that lxml has no
+# 'html_clean' extra (justext asks for it; lxml spells it html-clean): a newer pip reads both.
+pip_version=25.3
+if ! .venv/bin/python -m pip --version | grep -q "^pip $pip_version "; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "pip==$pip_version" 2>&1 \
+        | { grep -v "^WARNING: Location .* is ignored" || true; }
+fi
 stamp=".venv/.installed-$(basename "$requirements")"
 if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
     echo "installing $requirements into .venv (a few minutes the first time)..." >&2

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import shutil
 import socket
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 
-from embeddings.build import build_index
+from embeddings.build import BuildReport, build_index
 from embeddings.encoder import Encoder, TextEncoder, question_encoder
 from qa.answer import Answerer
 from qa.ranking import FusionWeights
@@ -20,6 +25,27 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SEED_FILE = SEEDS / "000_b2141a6b3a7ab43c.txt"
 ARTIFACTS = ROOT / "artifacts"  # ignored by git: screenshots and other test output
+
+SECOND_ARTICLE = """Harbour bridge reopens after repairs
+
+The harbour bridge reopened to traffic on Tuesday after eight months of repairs to its steel cables.
+
+Engineers replaced 140 corroded cable strands and repainted the main span.
+
+The ferry service that replaced the crossing will end on Friday.
+"""
+
+TOWNS = ["Arlow", "Brent", "Calder", "Dunmore", "Elsby", "Fenwick", "Garth", "Holm", "Ivel", "Jarrow"]
+
+
+def town_article(town: str) -> str:
+    """A small article of three paragraphs about `town`, unlike the seed and each other."""
+    return (
+        f"{town} opens a new library\n\n"
+        f"The town of {town} opened a public library on its market square this week.\n\n"
+        f"The {town} library lends books, maps and old newspapers about the river valley.\n\n"
+        f"Volunteers in {town} will run reading hours for children every Saturday morning.\n"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +85,37 @@ def articles_dir(tmp_path: Path) -> Path:
     folder.mkdir()
     shutil.copy(SEED_FILE, folder)
     return folder
+
+
+def quiet_build(articles: Path | None, index: Path, encoder: Encoder, **options) -> BuildReport:
+    """The real build, without progress bars or log lines."""
+    return build_index(articles, index, encoder=encoder, progress=False, log=lambda line: None, **options)
+
+
+@contextmanager
+def running_app(*args: str, wrapper: Sequence[str] = ()) -> Iterator[str]:
+    """`python app.py ARGS` started as a user starts it, on a free port; yields its URL once it serves.
+
+    `wrapper` runs before app.py in the same interpreter (e.g. tests/network_guard.py LOG).
+    """
+    port = free_port()
+    command = [sys.executable, *wrapper, str(ROOT / "app.py"), *args, "--port", str(port)]
+    app = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert app.poll() is None, app.stdout.read()
+            try:
+                urlopen(url, timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the app did not start in time"
+                time.sleep(0.5)
+        yield url
+    finally:
+        app.terminate()
+        app.wait(timeout=30)
 
 
 def free_port() -> int:

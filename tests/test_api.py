@@ -46,6 +46,8 @@ def test_default_k_and_a_long_question_cut_with_a_note(chat_url: str):
     ("query", "status", "message"),
     [
         ({}, 400, "missing question"),
+        ({"q": ""}, 400, "blank question"),
+        ({"q": " \t\n "}, 400, "blank question"),
         ({"q": QUESTION, "k": "many"}, 400, "k must be a whole number from 1 to 50, not 'many'"),
         ({"q": QUESTION, "k": "0"}, 400, "not 0"),
         ({"q": QUESTION, "k": "51"}, 400, "not 51"),

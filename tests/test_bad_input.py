@@ -184,7 +184,7 @@ def test_build_exit_codes(tmp_path: Path):
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert missing.returncode == 2
-    assert (
-        missing.stderr.strip()
-        == f"error: articles folder {tmp_path / 'nope'} does not exist; create it or pass --articles DIR"
+    nope = tmp_path / "nope"
+    assert missing.stderr.strip() == (
+        f"error: articles folder {nope} does not exist; nothing changed: create it or pass --articles DIR"
     )

@@ -13,24 +13,11 @@ import numpy as np
 import pytest
 
 from embeddings import vector_index
-from embeddings.build import build_index
+from embeddings.build import IndexKept, build_index, undo_build
 from embeddings.encoder import Encoder, TextEncoder
 from embeddings.index import BuildInProgress, IndexProblem, build_lock, current_generation, open_index
 from qa.retrieve import Retriever
-from tests.conftest import ROOT, SEED_FILE
-
-SECOND_ARTICLE = """Harbour bridge reopens after repairs
-
-The harbour bridge reopened to traffic on Tuesday after eight months of repairs to its steel cables.
-
-Engineers replaced 140 corroded cable strands and repainted the main span.
-
-The ferry service that replaced the crossing will end on Friday.
-"""
-
-
-def quiet_build(articles: Path, index: Path, encoder: Encoder, **options):
-    return build_index(articles, index, encoder=encoder, progress=False, log=lambda line: None, **options)
+from tests.conftest import ROOT, SECOND_ARTICLE, SEED_FILE, quiet_build
 
 
 def test_unchanged_articles_embed_nothing_and_write_nothing(articles_dir: Path, tmp_path: Path, encoder: Encoder):
@@ -179,15 +166,82 @@ def test_an_empty_folder_builds_an_empty_index_that_answers_nothing(
     assert Retriever(tmp_path / "index", encoder=question_encoder).search("anything", k=3) == []
 
 
-def test_removing_every_article_then_adding_back(articles_dir: Path, tmp_path: Path, encoder: Encoder):
+def test_removing_every_article_keeps_the_index_unless_replacing(articles_dir: Path, tmp_path: Path, encoder: Encoder):
     index = tmp_path / "index"
     quiet_build(articles_dir, index, encoder)
+    live = current_generation(index)
     held = tmp_path / "held.txt"
     shutil.move(articles_dir / SEED_FILE.name, held)
-    assert quiet_build(articles_dir, index, encoder).paragraphs == 0
+    with pytest.raises(IndexKept, match=f"the folder {articles_dir} holds no article: nothing indexed, the index"):
+        quiet_build(articles_dir, index, encoder)
+    assert current_generation(index) == live
+    assert quiet_build(articles_dir, index, encoder, replace=True).paragraphs == 0
     shutil.move(held, articles_dir / SEED_FILE.name)
     report = quiet_build(articles_dir, index, encoder)
     assert report.paragraphs == 8
+
+
+def test_the_index_remembers_its_folder_and_refuses_another_without_replace(
+    articles_dir: Path, tmp_path: Path, encoder: Encoder
+):
+    index = tmp_path / "index"
+    quiet_build(articles_dir, index, encoder)
+    (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
+    report = quiet_build(None, index, encoder)  # no folder given: the recorded one, not seeds/
+    assert report.articles_dir == articles_dir.resolve() and report.articles == 2
+    assert open_index(index).manifest.articles_dir == str(articles_dir.resolve())
+    live = current_generation(index)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
+    with pytest.raises(IndexKept) as refused:
+        quiet_build(other, index, encoder)
+    assert str(refused.value) == (
+        f"the index at {index} holds the articles of {articles_dir.resolve()}, not {other.resolve()};"
+        f" nothing changed: pass --replace to replace them with those of {other.resolve()}"
+    )
+    assert current_generation(index) == live
+    replaced = quiet_build(other, index, encoder, replace=True)
+    assert replaced.articles == 1 and open_index(index).manifest.articles_dir == str(other.resolve())
+
+
+def test_undo_puts_back_the_index_before_the_last_build_and_again_redoes_it(
+    articles_dir: Path, tmp_path: Path, encoder: Encoder
+):
+    index = tmp_path / "index"
+    first = quiet_build(articles_dir, index, encoder)
+    assert first.undo == ""  # nothing before the first build
+    with pytest.raises(IndexKept, match="nothing to undo"):
+        undo_build(index)
+    (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
+    second = quiet_build(articles_dir, index, encoder)
+    assert second.undo == f"python -m embeddings.build --index {index} --undo"
+    assert undo_build(index).startswith("restored the build of ") and open_index(index).manifest.articles == 1
+    assert open_index(index).article("bridge.txt") is None
+    undo_build(index)
+    assert open_index(index).manifest.articles == 2 and open_index(index).article("bridge.txt") is not None
+    assert quiet_build(articles_dir, index, encoder).up_to_date  # the redone build is the folder's
+
+
+def test_build_command_refuses_another_folder_in_one_line_and_undoes(articles_dir: Path, tmp_path: Path):
+    def run(*options: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "embeddings.build", "--index", str(tmp_path / "index"), "--quiet", *options],
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    assert run("--articles", str(articles_dir)).returncode == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    refused = run("--articles", str(other))
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.startswith(f"error: the index at {tmp_path / 'index'} holds the articles of {articles_dir}")
+    assert refused.stderr.count("\n") == 1 and "--replace" in refused.stderr
+    emptied = run("--articles", str(other), "--replace")
+    assert emptied.returncode == 1 and "the index as it was before is kept; to go back to it:" in emptied.stdout
+    undone = run("--undo")
+    assert undone.returncode == 0 and ": 1 articles, 8 paragraphs from " in undone.stdout
+    assert run().stdout.startswith("index is up to date: 1 articles, 8 paragraphs")
 
 
 def test_build_command_with_relative_folders_reports_and_is_idempotent(articles_dir: Path):

@@ -7,15 +7,14 @@ import numpy as np
 
 from embeddings.articles import read_articles
 from embeddings.keywords import KeywordIndex, KeywordSearch, terms
-from tests.conftest import SEEDS
-from tests.test_segments import TOWNS, filler
+from tests.conftest import SEEDS, TOWNS, town_article
 
 QUESTIONS = ["Who met in Beijing?", "library books maps newspapers", "Putin Putin Ukraine", "zzz unknown words"]
 
 
 def paragraphs() -> list[str]:
     [seed] = list(read_articles(SEEDS))
-    return [*seed.paragraphs, *(p for town in TOWNS for p in filler(town).split("\n\n"))]
+    return [*seed.paragraphs, *(p for town in TOWNS for p in town_article(town).split("\n\n"))]
 
 
 def test_scores_match_bm25s_lucene_on_real_text():

@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.build import build_index
 from embeddings.encoder import Encoder, TextEncoder
 from embeddings.index import IndexProblem, current_generation, open_index
 from qa.answer import Answerer
 from qa.retrieve import Retriever
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, quiet_build
 
 
 def filler_articles(folder: Path, count: int) -> None:
@@ -30,10 +29,6 @@ def filler_articles(folder: Path, count: int) -> None:
             for p in range(1, 6)
         )
         (folder / f"filler-{number:03d}.txt").write_text(f"Filler article {number}\n\n{paragraphs}\n")
-
-
-def quiet_build(articles: Path, index: Path, encoder: Encoder):
-    return build_index(articles, index, encoder=encoder, progress=False, log=lambda line: None)
 
 
 def wait_for(path: Path, marker: str, process: subprocess.Popen, timeout: float = 240) -> None:

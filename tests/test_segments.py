@@ -11,26 +11,16 @@ from embeddings.encoder import Encoder, TextEncoder
 from embeddings.index import current_generation, open_index
 from qa.library import library
 from qa.retrieve import Retriever
-from tests.test_build import SECOND_ARTICLE, quiet_build
+from tests.conftest import SECOND_ARTICLE, TOWNS, quiet_build, town_article
 
-TOWNS = ["Arlow", "Brent", "Calder", "Dunmore", "Elsby", "Fenwick", "Garth", "Holm", "Ivel", "Jarrow"]
 CABLE_QUESTION = "How many cable strands were replaced?"
-
-
-def filler(town: str) -> str:
-    return (
-        f"{town} opens a new library\n\n"
-        f"The town of {town} opened a public library on its market square this week.\n\n"
-        f"The {town} library lends books, maps and old newspapers about the river valley.\n\n"
-        f"Volunteers in {town} will run reading hours for children every Saturday morning.\n"
-    )
 
 
 @pytest.fixture
 def large_folder(articles_dir: Path) -> Path:
     """The seed and ten three-paragraph articles: 38 rows, so one more article is a small change."""
     for town in TOWNS:
-        (articles_dir / f"{town.lower()}.txt").write_text(filler(town), encoding="utf-8")
+        (articles_dir / f"{town.lower()}.txt").write_text(town_article(town), encoding="utf-8")
     return articles_dir
 
 
@@ -97,7 +87,7 @@ def test_a_kept_article_that_repeats_a_removed_paragraph_keeps_it_searchable(
     """A repeated paragraph is stored once, under its first article; removing that article must not lose it."""
     index = tmp_path / "index"
     quiet_build(large_folder, index, encoder)
-    repeated = filler("Arlow").split("\n\n")[2]
+    repeated = town_article("Arlow").split("\n\n")[2]
     (large_folder / "digest.txt").write_text(f"Weekly digest\n\n{repeated}\n\nMore news next week.\n", encoding="utf-8")
     added = quiet_build(large_folder, index, encoder)
     assert added.appended and added.duplicate_paragraphs == 1 and added.paragraphs == 39

@@ -65,8 +65,9 @@ def api_router(answerer: Answerer, *, logins: Sequence[tuple[str, str]] = ()) ->
     def answer(request: Request, question: object, k: object, earlier: object = ()) -> JSONResponse:
         if not is_allowed(basic_credentials(request), logins):
             return error(401, "log in: this server needs a user and password", **{"WWW-Authenticate": "Basic"})
-        if not isinstance(question, str):
-            return error(400, "missing question: pass it as q, for example /api/ask?q=Who+met+whom%3F")
+        if not isinstance(question, str) or not question.strip():
+            what = "missing" if not isinstance(question, str) else "blank"
+            return error(400, f"{what} question: pass it as q, for example /api/ask?q=Who+met+whom%3F")
         if len(question) > MAX_REQUEST_CHARS:
             return error(413, f"question too long: {len(question)} characters, the limit is {MAX_REQUEST_CHARS}")
         try:
