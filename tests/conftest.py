@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.request import urlopen
 
+import numpy as np
 import pytest
 
 from embeddings.build import BuildReport, build_index
-from embeddings.encoder import Encoder, TextEncoder, question_encoder
+from embeddings.encoder import Encoder, ParagraphEncoder, TextEncoder, question_encoder
 from qa.answer import Answerer
 from qa.ranking import FusionWeights
 from qa.retrieve import Retriever
@@ -25,6 +28,24 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SEED_FILE = SEEDS / "000_b2141a6b3a7ab43c.txt"
 ARTIFACTS = ROOT / "artifacts"  # ignored by git: screenshots and other test output
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"}
+
+
+def is_loopback(address: object) -> bool:
+    if isinstance(address, str):  # a Unix socket path
+        return True
+    host = str(address[0])
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def refuse_connections_beyond_loopback(event: str, args: tuple) -> None:
+    """The tests run offline: a connection to another host fails the test that tries it."""
+    if event == "socket.connect" and not is_loopback(args[1]):
+        raise ConnectionRefusedError(f"tests stay on this machine: a connection to {args[1]} was refused")
+
+
+sys.addaudithook(refuse_connections_beyond_loopback)
 
 SECOND_ARTICLE = """Harbour bridge reopens after repairs
 
@@ -46,6 +67,40 @@ def town_article(town: str) -> str:
         f"The {town} library lends books, maps and old newspapers about the river valley.\n\n"
         f"Volunteers in {town} will run reading hours for children every Saturday morning.\n"
     )
+
+
+@dataclass
+class StandInEncoder:
+    """Words hashed into a unit vector: deterministic, instant, no model to load.
+
+    For tests of the code around the model (the build's bookkeeping, segments, masks, the
+    store) where any encoder that puts texts sharing words close together will do; never for
+    what the model itself does. It meets `embeddings.encoder.ParagraphEncoder`.
+    """
+
+    model_name: str = "stand-in-word-hashing"
+    dimension: int = 256
+    max_pieces: int = 254
+    path: Path = ROOT / "tests"
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def count_pieces(self, text: str) -> int:
+        return len(text.split())
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]{3,}", text.lower()):
+                vectors[row, zlib.crc32(word.encode()) % self.dimension] += 1.0
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-9)
+
+
+@pytest.fixture(scope="session")
+def stand_in() -> StandInEncoder:
+    return StandInEncoder()
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +142,7 @@ def articles_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def quiet_build(articles: Path | None, index: Path, encoder: Encoder, **options) -> BuildReport:
+def quiet_build(articles: Path | None, index: Path, encoder: ParagraphEncoder, **options) -> BuildReport:
     """The real build, without progress bars or log lines."""
     return build_index(articles, index, encoder=encoder, progress=False, log=lambda line: None, **options)
 

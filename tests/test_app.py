@@ -44,6 +44,7 @@ def test_listening_beyond_this_machine_without_a_login_warns():
     assert warning.startswith("warning: serving on 0.0.0.0 without a login") and AUTH_VARIABLE in warning
 
 
+@pytest.mark.slow
 def test_a_login_protects_the_page_and_the_api(answerer: Answerer):
     from gradio_client import Client
 
@@ -65,6 +66,7 @@ def test_a_login_protects_the_page_and_the_api(answerer: Answerer):
         server.close()
 
 
+@pytest.mark.slow
 def test_the_app_on_an_index_alone_answers_that_index_s_own_articles(tmp_path: Path, encoder: Encoder):
     """Started with --index only, from the project folder whose default is seeds/, it keeps the news."""
     news = tmp_path / "news"

@@ -160,6 +160,7 @@ def test_build_over_a_messy_folder_indexes_the_good_and_reports_each_bad_once(
     assert hits[0].paragraph.number == 2
 
 
+@pytest.mark.slow
 def test_build_exit_codes(tmp_path: Path):
     folder = tmp_path / "articles"
     folder.mkdir()

@@ -14,72 +14,71 @@ import pytest
 
 from embeddings import vector_index
 from embeddings.build import IndexKept, build_index, undo_build
-from embeddings.encoder import Encoder, TextEncoder
 from embeddings.index import BuildInProgress, IndexProblem, build_lock, current_generation, open_index
 from qa.retrieve import Retriever
-from tests.conftest import ROOT, SECOND_ARTICLE, SEED_FILE, quiet_build
+from tests.conftest import ROOT, SECOND_ARTICLE, SEED_FILE, StandInEncoder, quiet_build
 
 
-def test_unchanged_articles_embed_nothing_and_write_nothing(articles_dir: Path, tmp_path: Path, encoder: Encoder):
+def test_unchanged_articles_embed_nothing_and_write_nothing(
+    articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder
+):
     index = tmp_path / "index"
-    first = quiet_build(articles_dir, index, encoder)
+    first = quiet_build(articles_dir, index, stand_in)
     assert (first.articles, first.paragraphs, first.embedded_paragraphs) == (1, 8, 8)
     generation = current_generation(index)
-    second = quiet_build(articles_dir, index, encoder)
+    second = quiet_build(articles_dir, index, stand_in)
     assert second.up_to_date and second.embedded_paragraphs == 0 and second.embedded_sentences == 0
     assert current_generation(index) == generation
 
 
 def test_new_ranking_weights_alone_link_the_same_segments_and_embed_nothing(
-    articles_dir: Path, tmp_path: Path, encoder: Encoder
+    articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder
 ):
     """The build records the weights it is given without reading them; none given keeps the recorded ones."""
     index = tmp_path / "index"
-    quiet_build(articles_dir, index, encoder)
+    quiet_build(articles_dir, index, stand_in)
     before = open_index(index).manifest
     assert before.fusion == {}  # nothing given, nothing live: the ranking will use its defaults
     weights = {"paragraph": 1.0}  # opaque to the build: checking them is the ranking's business
-    report = quiet_build(articles_dir, index, encoder, fusion=weights)
+    report = quiet_build(articles_dir, index, stand_in, fusion=weights)
     assert not report.up_to_date and (report.embedded_paragraphs, report.embedded_sentences) == (0, 0)
     after = open_index(index).manifest
     assert after.fusion == weights and after.segments == before.segments
-    again = quiet_build(articles_dir, index, encoder)
+    again = quiet_build(articles_dir, index, stand_in)
     assert again.up_to_date and open_index(index).manifest.fusion == weights
 
 
 def test_editing_one_article_re_embeds_only_its_changed_paragraphs(
-    articles_dir: Path, tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder
+    articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder
 ):
     index = tmp_path / "index"
     (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
-    assert quiet_build(articles_dir, index, encoder).paragraphs == 11
+    assert quiet_build(articles_dir, index, stand_in).paragraphs == 11
     edited = SECOND_ARTICLE.replace("140 corroded", "160 rusted")
     (articles_dir / "bridge.txt").write_text(edited, encoding="utf-8")
-    report = quiet_build(articles_dir, index, encoder)
+    report = quiet_build(articles_dir, index, stand_in)
     assert report.embedded_paragraphs == 1 and report.embedded_sentences == 1
     assert report.paragraphs == 11
-    [hit] = Retriever(index, encoder=question_encoder).search("How many cable strands were replaced?", k=1)
+    [hit] = Retriever(index, encoder=stand_in).search("How many cable strands were replaced?", k=1)
     assert "160 rusted" in hit.paragraph.text
 
 
-def test_deleted_article_leaves_search_results(
-    articles_dir: Path, tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder
-):
+def test_deleted_article_leaves_search_results(articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder):
     index = tmp_path / "index"
     (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
-    quiet_build(articles_dir, index, encoder)
-    retriever = Retriever(index, encoder=question_encoder)
+    quiet_build(articles_dir, index, stand_in)
+    retriever = Retriever(index, encoder=stand_in)
     assert retriever.search("ferry service crossing", k=1)[0].paragraph.article_id == "bridge.txt"
     (articles_dir / "bridge.txt").unlink()
-    report = quiet_build(articles_dir, index, encoder)
+    report = quiet_build(articles_dir, index, stand_in)
     assert report.articles == 1 and report.embedded_paragraphs == 0
     hits = retriever.search("ferry service crossing", k=20)  # the same retriever sees the new index
     assert hits and all(hit.paragraph.article_id != "bridge.txt" for hit in hits)
 
 
-def test_manifest_guards_against_another_model(articles_dir: Path, tmp_path: Path, encoder: Encoder):
+def test_manifest_guards_against_another_model(articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder):
     index = tmp_path / "index"
-    quiet_build(articles_dir, index, encoder)
+    quiet_build(articles_dir, index, stand_in)
     manifest_file = current_generation(index) / "manifest.json"
     manifest = json.loads(manifest_file.read_text())
     manifest["model"] = "some-other-model"
@@ -87,16 +86,16 @@ def test_manifest_guards_against_another_model(articles_dir: Path, tmp_path: Pat
     with pytest.raises(
         IndexProblem, match=r"built with model 'some-other-model'.*python -m embeddings.build --index .* --full"
     ):
-        open_index(index, model=encoder.model_name)
+        open_index(index, model=stand_in.model_name)
     # A rebuild notices, says so, and embeds everything again with the right model.
     messages: list[str] = []
-    report = build_index(articles_dir, index, encoder=encoder, progress=False, log=messages.append)
+    report = build_index(articles_dir, index, encoder=stand_in, progress=False, log=messages.append)
     assert report.embedded_paragraphs == 8
     assert any("not reusing the previous index" in m for m in messages)
-    assert open_index(index, model=encoder.model_name).manifest.model == encoder.model_name
+    assert open_index(index, model=stand_in.model_name).manifest.model == stand_in.model_name
 
 
-def test_manifest_describes_the_build(seed_index: Path, encoder: Encoder):
+def test_manifest_describes_the_build(seed_index: Path):
     manifest = open_index(seed_index).manifest
     assert manifest.model == "all-MiniLM-L6-v2" and manifest.dimension == 384 and manifest.normalised
     assert (manifest.articles, manifest.paragraphs) == (1, 8)
@@ -106,20 +105,20 @@ def test_manifest_describes_the_build(seed_index: Path, encoder: Encoder):
 
 
 def test_above_the_threshold_an_approximate_index_is_built_and_still_finds_the_paragraph(
-    articles_dir: Path, tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder, monkeypatch
+    articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder, monkeypatch
 ):
     """HNSW from 12 vectors instead of 20,000: the 11 paragraphs stay exact, their sentences do not."""
     monkeypatch.setattr(vector_index, "APPROXIMATE_FROM", 12)
     index = tmp_path / "index"
     (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
-    report = quiet_build(articles_dir, index, encoder)
+    report = quiet_build(articles_dir, index, stand_in)
     assert report.vector_index == {"paragraphs": "flat", "sentences": "hnsw"}
     assert open_index(index).manifest.segments[0].vector_index == report.vector_index
-    retriever = Retriever(index, encoder=question_encoder)
+    retriever = Retriever(index, encoder=stand_in)
     assert retriever.current_index().segments[0].sentence_index.kind == "hnsw"
     [hit] = retriever.search("How many cable strands were replaced?", k=1)
     assert "140 corroded" in hit.paragraph.text
-    quiet_build(articles_dir, index, encoder, vector_index="hnsw")  # forced: both approximate
+    quiet_build(articles_dir, index, stand_in, vector_index="hnsw")  # forced: both approximate
     assert open_index(index).manifest.segments[0].vector_index == {"paragraphs": "hnsw", "sentences": "hnsw"}
     [hit] = retriever.search("How many cable strands were replaced?", k=1)
     assert "140 corroded" in hit.paragraph.text
@@ -131,63 +130,63 @@ def test_above_the_threshold_an_approximate_index_is_built_and_still_finds_the_p
     assert len(hits) == 3 and all(h.paragraph.article_id != hit.paragraph.article_id for h in hits)
 
 
-def test_duplicate_paragraphs_are_indexed_once(articles_dir: Path, tmp_path: Path, encoder: Encoder):
+def test_duplicate_paragraphs_are_indexed_once(articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder):
     seed = SEED_FILE.read_text(encoding="utf-8")
     copy = seed.replace("Xi, Putin show united front amid tensions with West", "Reprint: Xi and Putin")
     (articles_dir / "reprint.txt").write_text(copy, encoding="utf-8")
-    report = quiet_build(articles_dir, tmp_path / "index", encoder)
+    report = quiet_build(articles_dir, tmp_path / "index", stand_in)
     assert report.articles == 1  # every paragraph of the reprint was already indexed
     assert report.paragraphs == 8 and report.duplicate_paragraphs == 8
 
 
 def test_a_second_build_on_the_same_index_stops_with_a_clear_message(
-    articles_dir: Path, tmp_path: Path, encoder: Encoder
+    articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder
 ):
     index = tmp_path / "index"
     with build_lock(index), pytest.raises(BuildInProgress, match="another build is updating"):
-        quiet_build(articles_dir, index, encoder)
+        quiet_build(articles_dir, index, stand_in)
 
 
-def test_full_rebuild_embeds_everything_again(articles_dir: Path, tmp_path: Path, encoder: Encoder):
+def test_full_rebuild_embeds_everything_again(articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder):
     index = tmp_path / "index"
-    quiet_build(articles_dir, index, encoder)
-    report = quiet_build(articles_dir, index, encoder, full=True)
+    quiet_build(articles_dir, index, stand_in)
+    report = quiet_build(articles_dir, index, stand_in, full=True)
     assert report.embedded_paragraphs == 8 and not report.up_to_date
     assert len(list(index.glob("gen-*"))) == 2  # the live one and the one before it
 
 
-def test_an_empty_folder_builds_an_empty_index_that_answers_nothing(
-    tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder
-):
+def test_an_empty_folder_builds_an_empty_index_that_answers_nothing(tmp_path: Path, stand_in: StandInEncoder):
     empty = tmp_path / "empty"
     empty.mkdir()
-    report = quiet_build(empty, tmp_path / "index", encoder)
+    report = quiet_build(empty, tmp_path / "index", stand_in)
     assert report.paragraphs == 0
-    assert Retriever(tmp_path / "index", encoder=question_encoder).search("anything", k=3) == []
+    assert Retriever(tmp_path / "index", encoder=stand_in).search("anything", k=3) == []
 
 
-def test_removing_every_article_keeps_the_index_unless_replacing(articles_dir: Path, tmp_path: Path, encoder: Encoder):
+def test_removing_every_article_keeps_the_index_unless_replacing(
+    articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder
+):
     index = tmp_path / "index"
-    quiet_build(articles_dir, index, encoder)
+    quiet_build(articles_dir, index, stand_in)
     live = current_generation(index)
     held = tmp_path / "held.txt"
     shutil.move(articles_dir / SEED_FILE.name, held)
     with pytest.raises(IndexKept, match=f"the folder {articles_dir} holds no article: nothing indexed, the index"):
-        quiet_build(articles_dir, index, encoder)
+        quiet_build(articles_dir, index, stand_in)
     assert current_generation(index) == live
-    assert quiet_build(articles_dir, index, encoder, replace=True).paragraphs == 0
+    assert quiet_build(articles_dir, index, stand_in, replace=True).paragraphs == 0
     shutil.move(held, articles_dir / SEED_FILE.name)
-    report = quiet_build(articles_dir, index, encoder)
+    report = quiet_build(articles_dir, index, stand_in)
     assert report.paragraphs == 8
 
 
 def test_the_index_remembers_its_folder_and_refuses_another_without_replace(
-    articles_dir: Path, tmp_path: Path, encoder: Encoder
+    articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder
 ):
     index = tmp_path / "index"
-    quiet_build(articles_dir, index, encoder)
+    quiet_build(articles_dir, index, stand_in)
     (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
-    report = quiet_build(None, index, encoder)  # no folder given: the recorded one, not seeds/
+    report = quiet_build(None, index, stand_in)  # no folder given: the recorded one, not seeds/
     assert report.articles_dir == articles_dir.resolve() and report.articles == 2
     assert open_index(index).manifest.articles_dir == str(articles_dir.resolve())
     live = current_generation(index)
@@ -195,34 +194,35 @@ def test_the_index_remembers_its_folder_and_refuses_another_without_replace(
     other.mkdir()
     (other / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
     with pytest.raises(IndexKept) as refused:
-        quiet_build(other, index, encoder)
+        quiet_build(other, index, stand_in)
     assert str(refused.value) == (
         f"the index at {index} holds the articles of {articles_dir.resolve()}, not {other.resolve()};"
         f" nothing changed: pass --replace to replace them with those of {other.resolve()}"
     )
     assert current_generation(index) == live
-    replaced = quiet_build(other, index, encoder, replace=True)
+    replaced = quiet_build(other, index, stand_in, replace=True)
     assert replaced.articles == 1 and open_index(index).manifest.articles_dir == str(other.resolve())
 
 
 def test_undo_puts_back_the_index_before_the_last_build_and_again_redoes_it(
-    articles_dir: Path, tmp_path: Path, encoder: Encoder
+    articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder
 ):
     index = tmp_path / "index"
-    first = quiet_build(articles_dir, index, encoder)
+    first = quiet_build(articles_dir, index, stand_in)
     assert first.undo == ""  # nothing before the first build
     with pytest.raises(IndexKept, match="nothing to undo"):
         undo_build(index)
     (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
-    second = quiet_build(articles_dir, index, encoder)
+    second = quiet_build(articles_dir, index, stand_in)
     assert second.undo == f"python -m embeddings.build --index {index} --undo"
     assert undo_build(index).startswith("restored the build of ") and open_index(index).manifest.articles == 1
     assert open_index(index).article("bridge.txt") is None
     undo_build(index)
     assert open_index(index).manifest.articles == 2 and open_index(index).article("bridge.txt") is not None
-    assert quiet_build(articles_dir, index, encoder).up_to_date  # the redone build is the folder's
+    assert quiet_build(articles_dir, index, stand_in).up_to_date  # the redone build is the folder's
 
 
+@pytest.mark.slow
 def test_build_command_refuses_another_folder_in_one_line_and_undoes(articles_dir: Path, tmp_path: Path):
     def run(*options: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -244,6 +244,7 @@ def test_build_command_refuses_another_folder_in_one_line_and_undoes(articles_di
     assert run().stdout.startswith("index is up to date: 1 articles, 8 paragraphs")
 
 
+@pytest.mark.slow
 def test_build_command_with_relative_folders_reports_and_is_idempotent(articles_dir: Path):
     def run() -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -260,9 +261,9 @@ def test_build_command_with_relative_folders_reports_and_is_idempotent(articles_
 
 
 def test_a_folder_with_a_fully_duplicated_article_is_still_up_to_date_the_second_time(
-    articles_dir: Path, tmp_path: Path, encoder: Encoder
+    articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder
 ):
     (articles_dir / "copy.txt").write_text(SEED_FILE.read_text(encoding="utf-8").replace("Xi, Putin", "Copy"))
-    quiet_build(articles_dir, tmp_path / "index", encoder)
-    again = quiet_build(articles_dir, tmp_path / "index", encoder)
+    quiet_build(articles_dir, tmp_path / "index", stand_in)
+    again = quiet_build(articles_dir, tmp_path / "index", stand_in)
     assert again.up_to_date and (again.articles, again.paragraphs) == (1, 8)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+
+import pytest
 
 from qa.answer import Passage, Reply
 from qa.datasets import SquadQuestion, load_squad
 from qa.evaluate import gold_rank, main, phrase_scores, sentence_holds_answer
 from qa.feedback import FEEDBACK_FILE, FeedbackLog
+from tests.conftest import ROOT
+
+SQUAD_SLICE = ROOT / "tests" / "data" / "squad-dev-slice.json"
 
 
 def test_gold_rank_and_answer_sentence_checks():
@@ -27,7 +33,11 @@ def test_phrase_scores_follow_squads_official_normalisation():
     assert phrase_scores("", ["Denver Broncos"]) == (0.0, 0.0)
 
 
+@pytest.mark.slow
 def test_evaluation_runs_end_to_end_on_a_slice(tmp_path: Path, capsys):
+    """On the shipped slice of SQuAD dev, placed where the download would go: no network needed."""
+    (tmp_path / "squad").mkdir()
+    shutil.copy(SQUAD_SLICE, tmp_path / "squad" / "dev-v1.1.json")
     output = tmp_path / "figures.json"
     assert main(["--articles", "1", "--questions", "40", "--cache", str(tmp_path), "--output", str(output)]) == 0
     figures = json.loads(output.read_text())

@@ -6,18 +6,12 @@ import ast
 import json
 from pathlib import Path
 
-from tests.conftest import ROOT, running_app
+import pytest
 
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"}
-
-
-def is_loopback(address: object) -> bool:
-    if isinstance(address, str):  # a Unix socket path
-        return True
-    host = str(address[0])
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+from tests.conftest import LOOPBACK_HOSTS, ROOT, is_loopback, running_app
 
 
+@pytest.mark.slow
 def test_build_launch_and_answer_open_no_socket_beyond_loopback(articles_dir: Path, tmp_path: Path):
     log = tmp_path / "network.log"
     guard = (str(ROOT / "tests" / "network_guard.py"), str(log))

@@ -39,6 +39,7 @@ def wait_for(path: Path, marker: str, process: subprocess.Popen, timeout: float 
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("moment", ["embedding paragraphs", "embedding sentences", "sentences: 100%"])
 def test_a_build_killed_mid_way_leaves_the_previous_index_whole(
     articles_dir: Path, tmp_path: Path, encoder: Encoder, moment: str, question_encoder: TextEncoder
@@ -117,6 +118,7 @@ def test_a_damaged_index_is_rebuilt_from_the_articles(articles_dir: Path, tmp_pa
     assert open_index(index).manifest.paragraphs == 8
 
 
+@pytest.mark.slow
 def test_the_app_answers_during_a_rebuild_and_from_the_new_index_after_it(
     articles_dir: Path, tmp_path: Path, encoder: Encoder, question_encoder: TextEncoder
 ):
