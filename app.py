@@ -101,8 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     warning = exposure_warning(args.host, credentials)
     if warning:
         print(warning, file=sys.stderr)
+    read_only = args.index.is_dir() and not os.access(args.index, os.W_OK)
+    if read_only:
+        print(f"note: the index folder {args.index} is read-only: serving it as it is, with no uploads or votes")
     try:
-        if args.no_build:
+        if args.no_build or read_only:
             articles_dir = args.articles or recorded_articles_dir(args.index)
         else:
             report = build_index(
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             auth=credentials,
             root_path=args.root_path,
-            articles_dir=None if args.no_uploads else articles_dir,
+            articles_dir=None if args.no_uploads or read_only else articles_dir,
         )
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)

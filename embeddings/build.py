@@ -15,8 +15,11 @@ generation before each build is kept, and `--undo` puts it back.
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import json
+import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -57,6 +60,10 @@ MAX_SEGMENTS = 8  # searching many small segments costs a little per question ea
 
 class IndexKept(ValueError):
     """The build left the index as it was; the message says why and which flag goes ahead anyway."""
+
+
+class DiskFull(IndexKept):
+    """No room on the disk for the new generation: nothing of it is left behind."""
 
 
 @dataclass
@@ -313,16 +320,21 @@ def build_index(
                 report.up_to_date = True
             else:
                 change, report = plan_change(live, articles, encoder) if same_settings else (None, BuildReport())
-                folder = new_generation_folder(index_dir)
                 if change is None:
                     report = BuildReport()
                     plan = plan_rows(articles, encoder, report)
-                    segments = _write_full(folder, plan, live, encoder, vector_index, report, progress)
                 else:
-                    segments = _write_appended(folder, change, live, encoder, vector_index, report, progress)
-                _manifest(segments, report, encoder, settings, fusion, source_digest, articles_dir).write(folder)
+                    plan = change.plan
+
+                def write(folder: Path) -> None:
+                    if change is None:
+                        segments = _write_full(folder, plan, live, encoder, vector_index, report, progress)
+                    else:
+                        segments = _write_appended(folder, change, live, encoder, vector_index, report, progress)
+                    _manifest(segments, report, encoder, settings, fusion, source_digest, articles_dir).write(folder)
+
                 had_one = current_generation(index_dir) is not None
-                publish(index_dir, folder)
+                publish_new_generation(index_dir, write, needed=generation_bytes(plan, encoder.dimension))
                 report.undo = f"python -m embeddings.build --index {index_dir} --undo" if had_one else ""
         finally:
             if live is not None:
@@ -331,6 +343,61 @@ def build_index(
     report.skipped = skipped
     report.seconds = time.perf_counter() - started
     return report
+
+
+def generation_bytes(plan: SegmentPlan, dimension: int) -> int:
+    """About what writing `plan` as a segment takes on disk: float32 vectors for every paragraph
+    and sentence, and the text about four times over (store, sentence offsets, keyword postings)."""
+    sentences = sum(len(spans) for spans in plan.spans)
+    text = sum(len(paragraph.text.encode()) for paragraph in plan.paragraphs)
+    return (len(plan.paragraphs) + sentences) * (dimension * 4 + 64) + 4 * text + 64_000
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def _is_disk_full(error: BaseException) -> bool:
+    """Out of space, as the OS, SQLite or FAISS say it."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    message = str(error).lower()
+    return isinstance(error, sqlite3.Error | RuntimeError) and ("disk is full" in message or "no space" in message)
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and path.stat().st_nlink == 1)
+
+
+def publish_new_generation(index_dir: Path, write: Callable[[Path], None], *, needed: int) -> None:
+    """Write a generation with `write(folder)` and publish it, or leave nothing of it behind.
+
+    `DiskFull` before anything is embedded when the disk has less than `needed` bytes free, or
+    when it fills up while writing; the live generation stays as it was in both cases.
+    """
+    free = shutil.disk_usage(index_dir).free
+    if free < needed:
+        raise DiskFull(
+            f"no space for the index at {index_dir}: this build needs about {_megabytes(needed)} and"
+            f" {_megabytes(free)} is free; free some space and run it again (the index is kept as it was)"
+        )
+    folder = new_generation_folder(index_dir)
+    try:
+        write(folder)
+        publish(index_dir, folder)
+    except BaseException as error:
+        if current_generation(index_dir) == folder:
+            raise
+        written = _folder_bytes(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        if not _is_disk_full(error):
+            raise
+        free = shutil.disk_usage(index_dir).free
+        raise DiskFull(
+            f"the disk of the index at {index_dir} filled up: this build needs more than"
+            f" {_megabytes(max(needed, written))} and {_megabytes(free)} is free; free some space and run it"
+            " again (the index is kept as it was)"
+        ) from None
 
 
 def _keep_unless_replacing(index_dir: Path, articles_dir: Path, articles: list[Article], replace: bool) -> None:

@@ -8,6 +8,7 @@ nor replace another article.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -31,6 +32,15 @@ class Upload:
 
     def __str__(self) -> str:
         return f"added {self.name}" if self.saved else f"refused {self.name}: {self.reason}"
+
+
+def unwritable_reason(error: OSError) -> str:
+    """Why a file could not be written, in a reader's words."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "the folder is read-only"
+    return error.strerror or str(error)
 
 
 def safe_name(name: str) -> str:
@@ -63,18 +73,22 @@ def save_upload(articles_dir: Path, name: str, data: bytes) -> Upload:
     if len(data) > MAX_FILE_BYTES:
         return Upload(name, None, f"{len(data) / 1e6:.0f} MB is over the {MAX_FILE_BYTES // 1_000_000} MB limit")
     folder = articles_dir / UPLOADS
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", suffix=suffix, delete=False) as handle:
-        handle.write(data)
-        staged = Path(handle.name)
+    staged: Path | None = None
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", suffix=suffix, delete=False) as handle:
+            staged = Path(handle.name)
+            handle.write(data)
         items = list(read_file(staged, relative_path=name))
         if not any(isinstance(item, Article) for item in items):
             reason = items[0].reason if items else "no article in it"
             return Upload(name, None, reason)
         return Upload(name, _claim(staged, safe_name(name)))
+    except OSError as error:
+        return Upload(name, None, f"it cannot be saved: {unwritable_reason(error)}")
     finally:
-        staged.unlink(missing_ok=True)
+        if staged is not None:
+            staged.unlink(missing_ok=True)
 
 
 def save_pasted(articles_dir: Path, title: str, text: str) -> Upload:

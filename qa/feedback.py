@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from embeddings.uploads import unwritable_reason
+
 FEEDBACK_FILE = "feedback.jsonl"
 MAX_COMMENT_CHARS = 2000
 
@@ -33,6 +35,10 @@ class Vote:
     comments: list[str] = field(default_factory=list)
 
 
+class FeedbackNotSaved(Exception):
+    """A vote or comment that could not be written; the message says why, for the reader."""
+
+
 class FeedbackLog:
     """Appends votes and comments to `path`; reads them back, skipping lines it cannot parse."""
 
@@ -42,10 +48,13 @@ class FeedbackLog:
 
     def _append(self, record: dict) -> None:
         line = json.dumps(record, ensure_ascii=False) + "\n"
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as file:
-                file.write(line)
+        try:
+            with self._lock:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as file:
+                    file.write(line)
+        except OSError as error:
+            raise FeedbackNotSaved(f"it could not be saved: {unwritable_reason(error)}") from None
 
     def add_vote(self, reply: dict, *, liked: bool) -> str:
         """Record a vote on `reply` (the shape of `Reply.to_json`); returns the vote's id."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -171,6 +172,18 @@ def running_app(*args: str, wrapper: Sequence[str] = ()) -> Iterator[str]:
     finally:
         app.terminate()
         app.wait(timeout=30)
+
+
+@contextmanager
+def mounted(*options: str) -> Iterator[None]:
+    """Run `mount OPTIONS`, unmounting afterwards; mounting needs root, which CI has."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small or read-only disk needs root")
+    subprocess.run(["mount", *options], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "--lazy", options[-1]], check=True)  # open index files may still hold it
 
 
 def free_port() -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from urllib.error import HTTPError
 from urllib.parse import urlparse
 from urllib.request import urlopen
@@ -9,9 +11,11 @@ from urllib.request import urlopen
 import pytest
 from playwright.sync_api import expect
 
+from embeddings.encoder import TextEncoder
 from qa.answer import Answerer
 from qa.feedback import FEEDBACK_FILE, FeedbackLog, downvote_report
-from tests.conftest import ARTIFACTS
+from qa.retrieve import Retriever
+from tests.conftest import ARTIFACTS, free_port, mounted
 
 QUESTION = "What did Putin call his country's ties with China?"
 
@@ -139,6 +143,34 @@ def test_a_reader_votes_an_answer_down_with_a_comment_and_the_report_shows_it(
     report = downvote_report(votes)
     assert "## Which alliance worried both leaders?" in report and "member countries" in report
     context.close()
+
+
+@pytest.mark.browser
+def test_a_vote_on_a_read_only_index_is_refused_with_a_note_in_the_page(
+    browser, seed_index: Path, tmp_path: Path, question_encoder: TextEncoder
+):
+    from webui.server import serve
+
+    shelf = tmp_path / "shelf"
+    shutil.copytree(seed_index, shelf / "index")
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    with mounted("--bind", "-o", "ro", str(shelf), str(read_only)):
+        server = serve(
+            Answerer(Retriever(read_only / "index", encoder=question_encoder)), port=free_port(), block=False
+        )
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            ask_in_browser(page, server.url, "Which alliance worried both leaders?")
+            page.get_by_role("button", name="Like").last.click()
+            expect(page.locator(".toast-body")).to_contain_text(
+                "Your vote was not recorded: it could not be saved: the folder is read-only.", timeout=10_000
+            )
+            expect(page.locator("#comment textarea")).to_be_hidden()
+        finally:
+            context.close()
+            server.close()
 
 
 @pytest.mark.browser

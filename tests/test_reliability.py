@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import signal
 import subprocess
@@ -10,15 +12,21 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlencode
+from urllib.request import urlopen
 
 import numpy as np
 import pytest
 
+from embeddings import build
+from embeddings.build import DiskFull
 from embeddings.encoder import Encoder, TextEncoder
 from embeddings.index import IndexProblem, current_generation, open_index
+from embeddings.uploads import save_upload
 from qa.answer import Answerer
+from qa.feedback import FEEDBACK_FILE, FeedbackLog, FeedbackNotSaved
 from qa.retrieve import Retriever
-from tests.conftest import ROOT, free_port, quiet_build
+from tests.conftest import ROOT, StandInEncoder, free_port, mounted, quiet_build, running_app, town_article
 
 
 def filler_articles(folder: Path, count: int) -> None:
@@ -198,3 +206,51 @@ def test_sentence_vectors_line_up_with_their_paragraphs(seed_index: Path, encode
     start, end = paragraph.sentence_spans[0]
     expected = encoder.encode([paragraph.text[start:end]])[0]
     assert np.allclose(index.sentence_vectors(np.array([paragraph.first_sentence]))[0], expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("when", ["seen before embedding", "met while writing"])
+def test_a_build_that_runs_out_of_disk_says_so_and_leaves_the_old_index_answering(
+    articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder, monkeypatch, when: str
+):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    index = disk / "index"
+    with mounted("-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)):
+        quiet_build(articles_dir, index, stand_in)
+        live = current_generation(index)
+        for number in range(200):  # about 2.5 MB of vectors and text
+            (articles_dir / f"town-{number}.txt").write_text(town_article(f"Town{number}"), encoding="utf-8")
+        if when == "met while writing":
+            monkeypatch.setattr(build, "generation_bytes", lambda plan, dimension: 0)  # the estimate misses
+        with pytest.raises(DiskFull) as full:
+            quiet_build(articles_dir, index, stand_in)
+        message = str(full.value)
+        assert "\n" not in message and f"the index at {index}" in message and "MB is free" in message
+        assert "this build needs about" in message if when == "seen before embedding" else "needs more than" in message
+        assert message.endswith("(the index is kept as it was)")
+        assert sorted(index.glob("gen-*")) == [live]  # nothing half-written is left behind
+        [hit] = Retriever(index, encoder=stand_in).search("Putin unprecedented ties with China", k=1)
+        assert hit.paragraph.number == 2
+
+
+@pytest.mark.slow
+def test_a_read_only_index_folder_is_served_and_refuses_votes_and_uploads(seed_index: Path, tmp_path: Path):
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    shutil.copytree(seed_index, shelf / "index")
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    with mounted("--bind", "-o", "ro", str(shelf), str(read_only)):
+        index = read_only / "index"
+        assert not os.access(index, os.W_OK)
+        with pytest.raises(FeedbackNotSaved, match="it could not be saved: the folder is read-only"):
+            FeedbackLog(index / FEEDBACK_FILE).add_vote({"question": "?"}, liked=True)
+        upload = save_upload(read_only, "note.txt", b"A note\n\nSome text.\n")
+        assert upload.saved is None and upload.reason == "it cannot be saved: the folder is read-only"
+        with running_app("--index", str(index)) as url:
+            with urlopen(url + "api/ask?" + urlencode({"q": "Where did Xi and Putin meet?"}), timeout=60) as answer:
+                reply = json.loads(answer.read())
+            with urlopen(url + "config", timeout=60) as config:
+                page = config.read().decode()
+        assert reply["found"] and reply["passages"][0]["paragraph"] == 1
+        assert "Add articles" not in page and "Ask the articles" in page

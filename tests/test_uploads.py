@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from urllib.parse import urlencode
+from urllib.request import urlopen
 
 import pytest
 
@@ -60,10 +63,16 @@ def test_pasted_text_becomes_a_text_article(tmp_path: Path):
     assert save_pasted(tmp_path, "", "text").reason == "give both a title and the article's text"
 
 
+def ask_api(url: str, question: str) -> dict:
+    with urlopen(url + "api/ask?" + urlencode({"q": question}), timeout=60) as reply:
+        return json.loads(reply.read())
+
+
 @pytest.mark.browser
 def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
     browser, tmp_path: Path, articles_dir: Path, encoder, question_encoder
 ):
+    """...and a second chat on the same index sees the new articles with its next question."""
     from playwright.sync_api import expect
 
     from embeddings.build import build_index
@@ -79,6 +88,8 @@ def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
         articles_dir=articles_dir,
         block=False,
     )
+    other_chat = serve(Answerer(Retriever(tmp_path / "index", encoder=question_encoder)), port=free_port(), block=False)
+    assert ask_api(other_chat.url, "Where did Xi and Putin meet?")["found"]
     drop = tmp_path / "drop"
     drop.mkdir()
     (drop / "cable repairs.txt").write_bytes(
@@ -104,6 +115,8 @@ def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
         assert "added Ferry service ends" in status.inner_text()
         saved = sorted(p.name for p in (articles_dir / "uploads").iterdir())
         assert saved == ["Ferry-service-ends.txt", "cable-repairs.txt"]
+        seen_by_the_other = ask_api(other_chat.url, "How many cable strands were replaced?")
+        assert seen_by_the_other["passages"][0]["article"] == "uploads/cable-repairs.txt"
         box = page.locator("#question textarea")
         box.fill("How many cable strands were replaced?")
         box.press("Enter")
@@ -114,6 +127,7 @@ def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
     finally:
         context.close()
         server.close()
+        other_chat.close()
 
 
 @pytest.mark.browser

@@ -8,12 +8,12 @@ from pathlib import Path
 import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
 
 from embeddings.articles import SUPPORTED_SUFFIXES
-from embeddings.build import build_index
+from embeddings.build import IndexKept, build_index
 from embeddings.encoder import Encoder
 from embeddings.index import BuildInProgress
 from embeddings.uploads import save_pasted, save_upload
 from qa.answer import DEFAULT_K, Answerer
-from qa.feedback import FEEDBACK_FILE, FeedbackLog
+from qa.feedback import FEEDBACK_FILE, FeedbackLog, FeedbackNotSaved
 from qa.library import LibraryEntry, Restriction, library
 from webui.render import escape_markdown, reader_html, reply_markdown, sources_html
 
@@ -198,6 +198,8 @@ def build_page(
                 lines.append(escape_markdown(report.summary()) + "; ask about them now.")
             except BuildInProgress:
                 lines.append("Saved; another build is running, and the next one indexes them.")
+            except IndexKept as kept:
+                lines.append(escape_markdown(f"Saved, but not indexed: {kept}"))
         return ("  \n".join(lines), None, "", "", *refresh_library(search, articles, source, date_from, date_to))
 
     def restore(saved: dict):
@@ -211,7 +213,11 @@ def build_page(
         reply = (saved or {}).get("replies", {}).get(str(like.index))
         if reply is None or like.liked not in (True, False):
             return gr.update(), gr.update(), ""
-        vote_id = feedback.add_vote(reply, liked=like.liked)
+        try:
+            vote_id = feedback.add_vote(reply, liked=like.liked)
+        except FeedbackNotSaved as refused:
+            gr.Warning(f"Your vote was not recorded: {refused}.")
+            return gr.update(visible=False), gr.update(), ""
         thanks = "Thanks: your vote is recorded." + ("" if like.liked else " What was wrong? (optional)")
         return gr.update(visible=True), gr.update(value="", placeholder=thanks), vote_id
 
@@ -223,7 +229,10 @@ def build_page(
 
     def send_comment(comment: str, vote_id: str):
         if vote_id:
-            feedback.add_comment(vote_id, comment or "")
+            try:
+                feedback.add_comment(vote_id, comment or "")
+            except FeedbackNotSaved as refused:
+                gr.Warning(f"Your comment was not recorded: {refused}.")
         return gr.update(visible=False), gr.update(value=""), ""
 
     with gr.Blocks(title=title) as page:
