@@ -315,7 +315,11 @@ def build_index(
             if fusion is None:
                 fusion = {} if live is None else live.manifest.fusion
             same_settings = live is not None and live.manifest.settings == settings
-            if same_settings and (live.manifest.source_digest, live.manifest.fusion) == (source_digest, fusion):
+            built_as = (source_digest, fusion, str(articles_dir))
+            if (
+                same_settings
+                and (live.manifest.source_digest, live.manifest.fusion, live.manifest.articles_dir) == built_as
+            ):
                 report = BuildReport(articles=live.manifest.articles, paragraphs=live.manifest.paragraphs)
                 report.up_to_date = True
             else:

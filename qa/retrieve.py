@@ -8,6 +8,7 @@ ranks them by their weighted sum, with the weights the index's manifest records.
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -96,6 +97,7 @@ class Retriever:
         self._lock = threading.Lock()
         self._pointer: str | None = None
         self._index: Index | None = None
+        self._retired: list[Index] = []  # replaced generations, open while a question still reads them
         self.current_index()  # open now: a missing or unusable index is reported at start, not at a question
 
     def current_index(self) -> Index:
@@ -106,9 +108,28 @@ class Retriever:
             pointer = None
         with self._lock:
             if self._index is None or pointer != self._pointer:
+                if self._index is not None:
+                    self._retired.append(self._index)
                 self._index = open_index(self.index_dir, model=self.encoder.model_name)
                 self._pointer = pointer
+            if self._retired:
+                self._close_unused_retired()
             return self._index
+
+    def _close_unused_retired(self) -> None:
+        """Close the replaced generations no question is reading any more.
+
+        Their SQLite connections sit in reference cycles, so without this their files stay open
+        until the garbage collector happens by. Referenced here only by the list, the loop and
+        `getrefcount`'s own argument, an index is unused.
+        """
+        in_use = []
+        for index in self._retired:
+            if sys.getrefcount(index) > 3:
+                in_use.append(index)
+            else:
+                index.close()
+        self._retired = in_use
 
     def search(
         self,

@@ -202,6 +202,11 @@ def test_the_index_remembers_its_folder_and_refuses_another_without_replace(
     assert current_generation(index) == live
     replaced = quiet_build(other, index, stand_in, replace=True)
     assert replaced.articles == 1 and open_index(index).manifest.articles_dir == str(other.resolve())
+    copy = tmp_path / "copy"
+    shutil.copytree(other, copy)
+    moved = quiet_build(copy, index, stand_in, replace=True)  # the same articles: nothing embedded, folder recorded
+    assert not moved.up_to_date and (moved.embedded_paragraphs, moved.embedded_sentences) == (0, 0)
+    assert open_index(index).manifest.articles_dir == str(copy.resolve())
 
 
 def test_undo_puts_back_the_index_before_the_last_build_and_again_redoes_it(

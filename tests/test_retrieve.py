@@ -12,6 +12,7 @@ from embeddings.encoder import Encoder, TextEncoder
 from embeddings.index import current_generation
 from qa.ranking import FEATURE_NAMES, FusionWeights
 from qa.retrieve import Retriever
+from tests.conftest import SECOND_ARTICLE, TOWNS, StandInEncoder, quiet_build, town_article
 
 
 def test_questions_are_encoded_by_the_model_the_index_was_built_with(
@@ -44,3 +45,37 @@ def test_an_index_recording_other_features_or_none_is_ranked_with_todays_weights
     recorded = {name: 1.0 for name in FEATURE_NAMES}
     manifest_file.write_text(json.dumps({**manifest, "fusion": recorded}))
     assert Retriever(index, encoder=question_encoder).fusion_weights() == FusionWeights(**recorded)
+
+
+def files_held_on_retired_generations(index: Path) -> list[str]:
+    """Files this process holds open in generations of `index` that are no longer live."""
+    live = current_generation(index).name
+    held = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:  # closed while listing
+            continue
+        if target.startswith(str(index / "gen-")) and f"/{live}/" not in target:
+            held.append(target)
+    return held
+
+
+def test_a_replaced_generation_is_closed_once_no_question_reads_it(
+    articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder
+):
+    index = tmp_path / "index"
+    quiet_build(articles_dir, index, stand_in)
+    retriever = Retriever(index, encoder=stand_in)
+    reading = retriever.current_index()  # as a question in flight holds it
+    (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
+    quiet_build(articles_dir, index, stand_in)
+    assert retriever.search("cable strands", k=1)[0].paragraph.article_id == "bridge.txt"
+    assert [p.number for p in reading.paragraphs([1])] == [2]  # still readable while held
+    assert files_held_on_retired_generations(index)
+    del reading
+    for town in TOWNS[:2]:
+        (articles_dir / f"{town}.txt").write_text(town_article(town), encoding="utf-8")
+        quiet_build(articles_dir, index, stand_in)
+        retriever.search("library", k=1)
+    assert files_held_on_retired_generations(index) == []
