@@ -1,6 +1,6 @@
 """Soak: the chat under steady load for minutes while a rebuild adds articles every minute.
 
-    python benchmarks/soak.py [--minutes 10] [--clients 16] [--rebuild-every 60] [--warm-up 120]
+    python benchmarks/soak.py [--minutes 10] [--clients 16] [--rebuild-every 60] [--warm-up 180]
 
 Copies the SQuAD dev articles and their index (made by `python -m qa.evaluate`, in .cache/squad)
 into a temporary folder, starts `app.py` on them and has `--clients` threads ask SQuAD dev
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, for its packages
 
 from load_chat import ask_gradio, ask_json, free_port
 
@@ -38,6 +38,7 @@ from embeddings.index import current_generation, open_index
 from qa.answer import clean_question
 from qa.datasets import CACHE, load_squad, spread_dev_questions, write_jsonl
 
+ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SECONDS = 10
 
 
@@ -79,7 +80,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--rebuild-every", type=float, default=60, help="seconds between rebuilds")
-    parser.add_argument("--warm-up", type=float, default=120, help="seconds left out of the memory slope")
+    parser.add_argument("--warm-up", type=float, default=180, help="seconds left out of the memory slope")
     parser.add_argument("--cache", type=Path, default=CACHE)
     args = parser.parse_args()
 
@@ -97,7 +98,7 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}/"
         command = [sys.executable, "app.py", "--articles", str(articles), "--index", str(index), "--replace"]
         server = subprocess.Popen(
-            [*command, "--port", str(port)], cwd=Path(__file__).resolve().parent.parent,
+            [*command, "--port", str(port)], cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
@@ -143,32 +144,37 @@ def main() -> int:
                 thread.start()
             samples: list[tuple[float, float, int]] = []
             rebuilds: list[str] = []
-            next_rebuild = began + args.rebuild_every
             added = []
-            while time.monotonic() < stop_at:
+            building: tuple[subprocess.Popen, float] | None = None
+            next_rebuild = began + args.rebuild_every
+            while time.monotonic() < stop_at or building:
                 time.sleep(SAMPLE_SECONDS)
                 samples.append((time.monotonic() - began, resident_mb(server.pid), len(open_handles(server.pid))))
-                if time.monotonic() >= next_rebuild and len(added) < len(extra):
-                    article = extra[len(added)]
+                if building and building[0].poll() is not None:
+                    build, started = building
+                    out, err = build.communicate()
+                    line = out.splitlines()[0] if build.returncode == 0 else f"FAILED: {err.strip()}"
+                    rebuilds.append(f"{time.monotonic() - started:.0f} s: {line}")
+                    building = None
+                if not building and time.monotonic() >= next_rebuild and time.monotonic() < stop_at:
+                    article = extra[len(added) % len(extra)]
                     write_jsonl([article], articles / f"added-{len(added):03d}.jsonl")
                     added.append(article)
-                    started = time.perf_counter()
-                    build = subprocess.run(
+                    build = subprocess.Popen(
                         [sys.executable, "-m", "embeddings.build", "--index", str(index), "--quiet"],
-                        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True,
+                        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                     )  # fmt: skip
-                    line = build.stdout.splitlines()[0] if build.returncode == 0 else f"FAILED: {build.stderr.strip()}"
-                    rebuilds.append(f"{time.perf_counter() - started:.0f} s: {line}")
+                    building = (build, time.monotonic())
                     next_rebuild += args.rebuild_every
             for thread in threads:
                 thread.join()
             elapsed = time.monotonic() - began
+            last = added[-1].questions[0] if added else None
+            last_reply = ask_json(url, last.question if last else questions[0])  # one idle question
             time.sleep(2)  # let the server close the clients' connections
             handles_at_end = len(open_handles(server.pid))
             segments_at_end = len(open_index(index).manifest.segments)
             retired_handles, retired_maps = held_on_retired(server.pid, index)
-            last = added[-1].questions[0] if added else None
-            last_reply = ask_json(url, last.question) if last else None
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -184,6 +190,10 @@ def main() -> int:
     print(f"rebuilds {len(rebuilds)}:")
     for rebuild in rebuilds:
         print(f"  {rebuild}")
+    print("minute: resident MB, handles")
+    for t, mb, handles in samples:
+        if int(t) // 60 != int(t - SAMPLE_SECONDS) // 60:
+            print(f"  {t / 60:4.1f}: {mb:.0f} MB, {handles} handles")
     warm = np.array([(t, mb) for t, mb, _ in samples if t >= args.warm_up])
     if len(warm) >= 2:
         slope = np.polyfit(warm[:, 0] / 60, warm[:, 1], 1)[0]
@@ -196,7 +206,7 @@ def main() -> int:
         f" {handles_at_end} at the end ({segments_at_end} segments);"
         f" on retired generations at the end: {retired_handles} handles, {retired_maps} mappings"
     )
-    if last_reply is not None:
+    if last is not None:
         top = last_reply["passages"][0]["title"] if last_reply["passages"] else "nothing"
         print(f"the last article added ({last.article_id}, {added[-1].title!r}) answers {last.question!r}: {top!r}")
     return 1 if failures else 0

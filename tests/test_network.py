@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,9 @@ def test_build_launch_and_answer_open_no_socket_beyond_loopback(articles_dir: Pa
     assert ("127.0.0.1", 9) in connects, "the guard did not record its own probe; it is not recording"
     assert all(is_loopback(address) for address in connects), connects
     assert lookups <= LOOPBACK_HOSTS, lookups
+
+
+def test_the_tests_themselves_cannot_reach_beyond_loopback():
+    """conftest's guard: a test that would need the network fails instead of fetching."""
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError, match="tests stay on this machine"):
+        probe.connect(("192.0.2.1", 80))  # TEST-NET-1: documentation only, never routed

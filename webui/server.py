@@ -45,6 +45,12 @@ def check_port_free(host: str, port: int) -> None:
             raise OSError(f"cannot serve on {host}:{port} ({error.strerror}); pass another --port") from None
 
 
+# Gradio keeps each session's component state in memory, and every call of its HTTP API is a new
+# session: at its default of 10,000 the chat's path grew the server by ~20 MB a minute under load
+# (benchmarks/soak.py). A tab's conversation lives in the browser, so a thousand is plenty.
+SESSIONS_KEPT = 1000
+
+
 def create_app(
     answerer: Answerer,
     *,
@@ -62,6 +68,7 @@ def create_app(
     """
     page = build_page(answerer, articles_dir=articles_dir)
     page.queue(default_concurrency_limit=4, max_size=64)
+    page.state_session_capacity = SESSIONS_KEPT
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(api_router(answerer, logins=[auth] if auth else []))
     return gr.mount_gradio_app(
