@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, 
 
 from load_chat import ask_gradio, ask_json, free_port
 
-from embeddings.index import current_generation, open_index
+from embeddings.index import Manifest, current_generation
 from qa.answer import clean_question
 from qa.datasets import CACHE, load_squad, spread_dev_questions, write_jsonl
 
@@ -112,7 +112,7 @@ def main() -> int:
                         raise SystemExit("the app did not start") from None
                     time.sleep(0.5)
             handles_at_start = len(open_handles(server.pid))
-            segments_at_start = len(open_index(index).manifest.segments)
+            segments_at_start = len(Manifest.read(current_generation(index)).segments)
             print(
                 f"soak: {args.minutes:.0f} min, {args.clients} clients, a rebuild every {args.rebuild_every:.0f} s,"
                 f" SQuAD dev index, cores {os.cpu_count()}; server idle: {resident_mb(server.pid):.0f} MB,"
@@ -173,7 +173,7 @@ def main() -> int:
             last_reply = ask_json(url, last.question if last else questions[0])  # one idle question
             time.sleep(2)  # let the server close the clients' connections
             handles_at_end = len(open_handles(server.pid))
-            segments_at_end = len(open_index(index).manifest.segments)
+            segments_at_end = len(Manifest.read(current_generation(index)).segments)
             retired_handles, retired_maps = held_on_retired(server.pid, index)
         finally:
             server.terminate()
