@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 from urllib.request import urlopen
 
 import numpy as np
@@ -184,6 +186,12 @@ def mounted(*options: str) -> Iterator[None]:
         yield
     finally:
         subprocess.run(["umount", "--lazy", options[-1]], check=True)  # open index files may still hold it
+
+
+def ask_api(url: str, question: str) -> dict:
+    """The JSON reply of the server at `url` to one question (`GET /api/ask`)."""
+    with urlopen(url + "api/ask?" + urlencode({"q": question}), timeout=60) as reply:
+        return json.loads(reply.read())
 
 
 def free_port() -> int:

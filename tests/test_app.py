@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 from urllib.error import HTTPError
-from urllib.parse import urlencode
 from urllib.request import urlopen
 
 import pytest
@@ -15,7 +13,7 @@ import pytest
 from app import AUTH_VARIABLE, exposure_warning, read_credentials
 from embeddings.encoder import Encoder
 from qa.answer import Answerer
-from tests.conftest import ROOT, SECOND_ARTICLE, free_port, quiet_build, running_app
+from tests.conftest import ROOT, SECOND_ARTICLE, ask_api, free_port, quiet_build, running_app
 
 
 def test_help_lists_the_options():
@@ -73,8 +71,7 @@ def test_the_app_on_an_index_alone_answers_that_index_s_own_articles(tmp_path: P
     news.mkdir()
     (news / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
     quiet_build(news, tmp_path / "news-index", encoder)
-    question = urlencode({"q": "How many cable strands were replaced?"})
-    with running_app("--index", str(tmp_path / "news-index")) as url, urlopen(f"{url}api/ask?{question}") as answer:
-        reply = json.loads(answer.read())
+    with running_app("--index", str(tmp_path / "news-index")) as url:
+        reply = ask_api(url, "How many cable strands were replaced?")
     assert reply["found"] and reply["passages"][0]["article"] == "bridge.txt"
     assert "140" in reply["answer"]

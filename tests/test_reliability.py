@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -12,7 +11,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlencode
 from urllib.request import urlopen
 
 import numpy as np
@@ -26,7 +24,16 @@ from embeddings.uploads import save_upload
 from qa.answer import Answerer
 from qa.feedback import FEEDBACK_FILE, FeedbackLog, FeedbackNotSaved
 from qa.retrieve import Retriever
-from tests.conftest import ROOT, StandInEncoder, free_port, mounted, quiet_build, running_app, town_article
+from tests.conftest import (
+    ROOT,
+    StandInEncoder,
+    ask_api,
+    free_port,
+    mounted,
+    quiet_build,
+    running_app,
+    town_article,
+)
 
 
 def filler_articles(folder: Path, count: int) -> None:
@@ -248,8 +255,7 @@ def test_a_read_only_index_folder_is_served_and_refuses_votes_and_uploads(seed_i
         upload = save_upload(read_only, "note.txt", b"A note\n\nSome text.\n")
         assert upload.saved is None and upload.reason == "it cannot be saved: the folder is read-only"
         with running_app("--index", str(index)) as url:
-            with urlopen(url + "api/ask?" + urlencode({"q": "Where did Xi and Putin meet?"}), timeout=60) as answer:
-                reply = json.loads(answer.read())
+            reply = ask_api(url, "Where did Xi and Putin meet?")
             with urlopen(url + "config", timeout=60) as config:
                 page = config.read().decode()
         assert reply["found"] and reply["passages"][0]["paragraph"] == 1

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
-from urllib.parse import urlencode
-from urllib.request import urlopen
 
 import pytest
 
@@ -63,11 +60,6 @@ def test_pasted_text_becomes_a_text_article(tmp_path: Path):
     assert save_pasted(tmp_path, "", "text").reason == "give both a title and the article's text"
 
 
-def ask_api(url: str, question: str) -> dict:
-    with urlopen(url + "api/ask?" + urlencode({"q": question}), timeout=60) as reply:
-        return json.loads(reply.read())
-
-
 @pytest.mark.browser
 def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
     browser, tmp_path: Path, articles_dir: Path, encoder, question_encoder
@@ -78,7 +70,7 @@ def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
     from embeddings.build import build_index
     from qa.answer import Answerer
     from qa.retrieve import Retriever
-    from tests.conftest import free_port
+    from tests.conftest import ask_api, free_port
     from webui.server import serve
 
     build_index(articles_dir, tmp_path / "index", encoder=encoder, progress=False, log=lambda line: None)
