@@ -89,6 +89,19 @@ def ask_gradio(url: str, question: str, k: int = 5) -> dict:
 ASKERS = {"json": ask_json, "gradio": ask_gradio}
 
 
+def wait_until_serving(server: subprocess.Popen, url: str, *, timeout: float = 600) -> None:
+    """Return once the app started as `server` answers at `url`; exit if it dies or never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the app did not start") from None
+            time.sleep(0.5)
+
+
 def drive(ask, via: str, url: str, server_pid: int, args: argparse.Namespace) -> str:
     """Run the clients against one API; its row of the results table."""
     latencies: list[float] = []
@@ -146,15 +159,7 @@ def main() -> int:
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            deadline = time.monotonic() + 600
-            while True:
-                try:
-                    urlopen(url, timeout=2).read()
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit("the app did not start") from None
-                    time.sleep(0.5)
+            wait_until_serving(server, url)
             print(f"clients {args.clients}, {args.seconds:.0f} s per API, cores {os.cpu_count()}")
             print("| API | requests | per second | errors | p50 ms | p95 ms | p99 ms | server CPU ms a request |")
             print("|" + " --- |" * 8)

@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, for its packages
 
-from load_chat import ask_gradio, ask_json, free_port
+from load_chat import ask_gradio, ask_json, free_port, wait_until_serving
 
 from embeddings.index import Manifest, current_generation
 from qa.answer import clean_question
@@ -102,15 +102,7 @@ def main() -> int:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            deadline = time.monotonic() + 600
-            while True:
-                try:
-                    ask_json(url, questions[0])
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit("the app did not start") from None
-                    time.sleep(0.5)
+            wait_until_serving(server, url)
             handles_at_start = len(open_handles(server.pid))
             segments_at_start = len(Manifest.read(current_generation(index)).segments)
             print(
