@@ -392,9 +392,10 @@ def publish_new_generation(index_dir: Path, write: Callable[[Path], None], *, ne
     except BaseException as error:
         if current_generation(index_dir) == folder:
             raise
-        written = _folder_bytes(folder)
+        disk_full = _is_disk_full(error)
+        written = _folder_bytes(folder) if disk_full else 0  # how far it got, for the message
         shutil.rmtree(folder, ignore_errors=True)
-        if not _is_disk_full(error):
+        if not disk_full:
             raise
         free = shutil.disk_usage(index_dir).free
         raise DiskFull(
