@@ -8,7 +8,6 @@ from embeddings.articles import Article
 from embeddings.store import StoredParagraph
 from qa.answer import Passage, Reply
 from qa.retrieve import ArticleText
-from webui.page import parse_citation
 from webui.render import escape_markdown, reader_html, reply_markdown, sources_html
 
 HOSTILE = (
@@ -93,18 +92,3 @@ def test_the_answer_phrase_is_bold_in_the_chat_and_strong_in_its_card_and_the_re
 def test_a_phrase_outside_its_sentence_is_not_marked():
     html = reader_html(reader_article(""), {"paragraph": 2, "highlight": [12, 28], "phrase": [0, 6]})
     assert "answer-phrase" not in html and '<mark class="answer">The answer here.</mark>' in html
-
-
-@pytest.mark.parametrize(
-    ("raw", "valid"),
-    [
-        ('{"article": "a.txt", "paragraph": 2, "highlight": [1, 9], "phrase": [3, 5]}', True),
-        ('{"article": "a.txt", "paragraph": 2}', True),
-        ('{"article": "a.txt", "paragraph": 2, "phrase": "<b>"}', False),
-        ('{"article": "a.txt", "paragraph": 2, "highlight": [1, "9"]}', False),
-        ('{"article": 3, "paragraph": 2}', False),
-        ("not json", False),
-    ],
-)
-def test_citations_sent_by_the_page_are_checked(raw: str, valid: bool):
-    assert (parse_citation(raw) is not None) is valid

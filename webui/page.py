@@ -1,21 +1,16 @@
-"""The Gradio chat page: layout and event wiring only; answering lives in `qa`."""
+"""The Gradio chat page: layout and event wiring only; webui/handlers.py says what events do."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
 
 from embeddings.articles import SUPPORTED_SUFFIXES
-from embeddings.build import IndexKept, build_index
-from embeddings.encoder import Encoder
-from embeddings.index import BuildInProgress
-from embeddings.uploads import save_pasted, save_upload
 from qa.answer import DEFAULT_K, Answerer
-from qa.feedback import FEEDBACK_FILE, FeedbackLog, FeedbackNotSaved
-from qa.library import LibraryEntry, Restriction, library
-from webui.render import escape_markdown, reader_html, reply_markdown, sources_html
+from qa.feedback import FEEDBACK_FILE, FeedbackLog
+from webui.handlers import READER_EMPTY, PageHandlers, fresh_conversation
+from webui.render import sources_html
 
 EXAMPLES = (
     "What did Putin call his country's ties with China?",
@@ -23,8 +18,6 @@ EXAMPLES = (
     "Which alliance worried both leaders?",
 )
 
-KEPT_REPLIES = 50  # replies the browser keeps for votes; older answers can no longer be voted on
-LIBRARY_ROWS = 200  # articles the library table shows at once; the search box finds the others
 LIBRARY_HEADERS = ["Title", "Source", "Date", "Paragraphs"]
 
 CSS = """
@@ -74,23 +67,6 @@ PAGE_JS = """
 }
 """
 SCROLL_TO_CITED = "() => document.querySelector('#reader-cited')?.scrollIntoView({block: 'center'})"
-READER_EMPTY = '<div class="reader-empty">Click a source to read its whole article here.</div>'
-
-
-def parse_citation(raw: str) -> dict | None:
-    """A citation sent by the page (untrusted): article id, paragraph, part, highlight and phrase spans."""
-    try:
-        citation = json.loads(raw)
-        spans = (citation.get("highlight"), citation.get("phrase"))
-        valid = (
-            isinstance(citation.get("article"), str)
-            and isinstance(citation.get("paragraph"), int)
-            and isinstance(citation.get("part", 1), int)
-            and all(s is None or (isinstance(s, list) and [type(x) for x in s] == [int, int]) for s in spans)
-        )
-    except (ValueError, AttributeError):
-        return None
-    return citation if valid else None
 
 
 def theme() -> gr.themes.Base:
@@ -99,34 +75,6 @@ def theme() -> gr.themes.Base:
         font=[gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"],
         font_mono=["ui-monospace", "Consolas", "monospace"],
     )
-
-
-def message_text(message: dict) -> str:
-    """The text of a chat message, whether Gradio holds it as a string or as content parts."""
-    content = message.get("content", "")
-    if isinstance(content, str):
-        return content
-    parts = content if isinstance(content, list) else [content]
-    return " ".join(p.get("text", "") for p in parts if isinstance(p, dict))
-
-
-def fresh_conversation() -> dict:
-    """What the browser keeps of a conversation: its messages, the reply behind each answer
-    (keyed by message position, for votes) and the last sources panel."""
-    return {"messages": [], "replies": {}, "sources": ""}
-
-
-def library_rows(entries: list[LibraryEntry], search: str) -> list[list]:
-    """The library table: articles whose title, source or date contain `search`."""
-    needle = search.casefold().strip()
-    found = [e for e in entries if needle in f"{e.title} {e.source} {e.date}".casefold()]
-    return [[e.title, e.source, e.date, e.paragraphs] for e in found[:LIBRARY_ROWS]]
-
-
-def restriction_line(restriction: Restriction, entries: list[LibraryEntry]) -> str:
-    if not restriction:
-        return "Searching the one article." if len(entries) == 1 else f"Searching all {len(entries)} articles."
-    return restriction.describe({e.id: e.title for e in entries}) + "."
 
 
 def build_page(
@@ -139,101 +87,9 @@ def build_page(
     """The chat page for `answerer`: chat box with votes, examples, a top-k control, the sources
     panel and reader, the library, and the conversation kept in the browser (encrypted) across
     reloads. With `articles_dir`, readers may add articles to that folder from the page."""
-    feedback = feedback or FeedbackLog(answerer.retriever.index_dir / FEEDBACK_FILE)
-    builder: list[Encoder] = []  # the build's model, loaded at the first upload only
-
-    def entries() -> list[LibraryEntry]:
-        return library(answerer.retriever.current_index())
-
-    def respond(message: str, history: list[dict], k: float, saved: dict, *narrowing):
-        history = list(history or [])
-        earlier = [message_text(m) for m in history if m.get("role") == "user"]
-        reply = answerer.ask(message or "", k=int(k), earlier=earlier, restriction=as_restriction(*narrowing))
-        if reply.question:
-            history.append({"role": "user", "content": reply.question})
-        history.append({"role": "assistant", "content": reply_markdown(reply)})
-        sources = sources_html(reply)
-        replies = dict(list((saved or {}).get("replies", {}).items())[-(KEPT_REPLIES - 1) :])
-        replies[str(len(history) - 1)] = reply.to_json()
-        return history, sources, "", {"messages": history, "replies": replies, "sources": sources}
-
-    def as_restriction(articles: list[str] | None, source: str | None, date_from: str, date_to: str) -> Restriction:
-        return Restriction(tuple(articles or ()), source or "", (date_from or "").strip(), (date_to or "").strip())
-
-    def describe(*narrowing) -> str:
-        return restriction_line(as_restriction(*narrowing), entries())
-
-    def refresh_library(search: str, *narrowing):
-        """The library as the live index has it (a rebuild may have changed it since the page was built)."""
-        listed = entries()
-        sources = sorted({e.source for e in listed if e.source})
-        return (
-            library_rows(listed, search or ""),
-            gr.update(choices=[(e.title, e.id) for e in listed]),
-            gr.update(choices=[("any source", ""), *[(s, s) for s in sources]]),
-            restriction_line(as_restriction(*narrowing), listed),
-        )
-
-    def add_articles(
-        files: list[str] | None,
-        pasted_title: str,
-        pasted_text: str,
-        search: str,
-        articles: list[str] | None,
-        source: str | None,
-        date_from: str,
-        date_to: str,
-        progress=gr.Progress(track_tqdm=True),  # noqa: B008 - Gradio passes its progress bar in here
-    ):
-        uploads = [save_upload(articles_dir, Path(f).name, Path(f).read_bytes()) for f in files or []]
-        if (pasted_title or "").strip() or (pasted_text or "").strip():
-            uploads.append(save_pasted(articles_dir, pasted_title or "", pasted_text or ""))
-        lines = [escape_markdown(str(upload)) for upload in uploads] or ["Choose files, or paste a title and text."]
-        if any(upload.saved for upload in uploads):
-            progress(0, desc="indexing")
-            if not builder:
-                builder.append(Encoder(answerer.retriever.current_index().manifest.model))
-            try:
-                report = build_index(articles_dir, answerer.retriever.index_dir, encoder=builder[0], log=lambda _: None)
-                lines.append(escape_markdown(report.summary()) + "; ask about them now.")
-            except BuildInProgress:
-                lines.append("Saved; another build is running, and the next one indexes them.")
-            except IndexKept as kept:
-                lines.append(escape_markdown(f"Saved, but not indexed: {kept}"))
-        return ("  \n".join(lines), None, "", "", *refresh_library(search, articles, source, date_from, date_to))
-
-    def restore(saved: dict):
-        saved = saved or fresh_conversation()
-        return saved.get("messages", []), saved.get("sources") or sources_html(None)
-
-    def clear():
-        return [], sources_html(None), "", fresh_conversation(), gr.update(visible=False), "", READER_EMPTY
-
-    def vote(saved: dict, like: gr.LikeData):
-        reply = (saved or {}).get("replies", {}).get(str(like.index))
-        if reply is None or like.liked not in (True, False):
-            return gr.update(), gr.update(), ""
-        try:
-            vote_id = feedback.add_vote(reply, liked=like.liked)
-        except FeedbackNotSaved as refused:
-            gr.Warning(f"Your vote was not recorded: {refused}.")
-            return gr.update(visible=False), gr.update(), ""
-        thanks = "Thanks: your vote is recorded." + ("" if like.liked else " What was wrong? (optional)")
-        return gr.update(visible=True), gr.update(value="", placeholder=thanks), vote_id
-
-    def open_reader(raw: str):
-        citation = parse_citation(raw or "")
-        if citation is None:
-            return READER_EMPTY
-        return reader_html(answerer.retriever.article(citation["article"]), citation)
-
-    def send_comment(comment: str, vote_id: str):
-        if vote_id:
-            try:
-                feedback.add_comment(vote_id, comment or "")
-            except FeedbackNotSaved as refused:
-                gr.Warning(f"Your comment was not recorded: {refused}.")
-        return gr.update(visible=False), gr.update(value=""), ""
+    handlers = PageHandlers(
+        answerer, feedback or FeedbackLog(answerer.retriever.index_dir / FEEDBACK_FILE), articles_dir
+    )
 
     with gr.Blocks(title=title) as page:
         gr.Markdown(f"## {title}\nAnswers quote the articles, with every passage cited to its article and paragraph.")
@@ -300,7 +156,7 @@ def build_page(
         narrowing = [only_articles, only_source, date_from, date_to]
         for trigger in (question.submit, send.click):
             trigger(
-                respond,
+                handlers.respond,
                 inputs=[question, chatbot, top_k, saved, *narrowing],
                 outputs=[chatbot, sources, question, saved],
                 api_visibility="private",
@@ -308,16 +164,16 @@ def build_page(
             )
         for trigger in (new_chat.click, chatbot.clear):  # the chat's own bin button clears it all too
             trigger(
-                clear,
+                handlers.clear,
                 outputs=[chatbot, sources, question, saved, comment_row, vote_id, reader],
                 api_visibility="private",
             )
-        open_citation.change(open_reader, inputs=[open_citation], outputs=[reader], api_visibility="private").then(
-            None, js=SCROLL_TO_CITED
-        )
+        open_citation.change(
+            handlers.open_reader, inputs=[open_citation], outputs=[reader], api_visibility="private"
+        ).then(None, js=SCROLL_TO_CITED)
         if articles_dir is not None:
             add_button.click(
-                add_articles,
+                handlers.add_articles,
                 inputs=[upload_files, pasted_title, pasted_text, library_search, *narrowing],
                 outputs=[
                     upload_status, upload_files, pasted_title, pasted_text,
@@ -327,24 +183,24 @@ def build_page(
                 concurrency_limit=1,  # one build at a time
             )  # fmt: skip
         page.load(
-            refresh_library,
+            handlers.refresh_library,
             inputs=[library_search, *narrowing],
             outputs=[library_table, only_articles, only_source, restriction_note],
             api_visibility="private",
         )
         library_search.change(
-            lambda search: library_rows(entries(), search or ""),
+            handlers.search_library,
             inputs=[library_search],
             outputs=[library_table],
             api_visibility="private",
         )
         for control in narrowing:
-            control.change(describe, inputs=narrowing, outputs=[restriction_note], api_visibility="private")
-        page.load(restore, inputs=[saved], outputs=[chatbot, sources], api_visibility="private")
-        chatbot.like(vote, inputs=[saved], outputs=[comment_row, comment, vote_id], api_visibility="private")
+            control.change(handlers.describe, inputs=narrowing, outputs=[restriction_note], api_visibility="private")
+        page.load(handlers.restore, inputs=[saved], outputs=[chatbot, sources], api_visibility="private")
+        chatbot.like(handlers.vote, inputs=[saved], outputs=[comment_row, comment, vote_id], api_visibility="private")
         for trigger in (comment.submit, send_note.click):
             trigger(
-                send_comment,
+                handlers.send_comment,
                 inputs=[comment, vote_id],
                 outputs=[comment_row, comment, vote_id],
                 api_visibility="private",
