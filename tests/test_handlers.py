@@ -4,19 +4,34 @@ from __future__ import annotations
 
 import pytest
 
-from webui.handlers import parse_citation
+from webui.handlers import SourcePick, VotePick
 
 
 @pytest.mark.parametrize(
-    ("raw", "valid"),
+    ("raw", "expected"),
     [
-        ('{"article": "a.txt", "paragraph": 2, "highlight": [1, 9], "phrase": [3, 5]}', True),
-        ('{"article": "a.txt", "paragraph": 2}', True),
-        ('{"article": "a.txt", "paragraph": 2, "phrase": "<b>"}', False),
-        ('{"article": "a.txt", "paragraph": 2, "highlight": [1, "9"]}', False),
-        ('{"article": 3, "paragraph": 2}', False),
-        ("not json", False),
+        ('{"turn": 2, "source": 1, "at": 17}', SourcePick(2, 1)),
+        ('{"turn": 0, "source": 3}', SourcePick(0, 3)),
+        ('{"turn": "0", "source": 3}', None),
+        ('{"turn": true, "source": 3}', None),
+        ('{"turn": 0}', None),
+        ("[0, 3]", None),
+        ("not json", None),
     ],
 )
-def test_citations_sent_by_the_page_are_checked(raw: str, valid: bool):
-    assert (parse_citation(raw) is not None) is valid
+def test_a_source_picked_in_the_page_is_checked(raw: str, expected: SourcePick | None):
+    assert SourcePick.parse(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ('{"turn": 1, "vote": "up"}', VotePick(1, "up")),
+        ('{"turn": 1, "vote": "down"}', VotePick(1, "down")),
+        ('{"turn": 1, "vote": "<b>"}', None),
+        ('{"vote": "up"}', None),
+        ("", None),
+    ],
+)
+def test_a_vote_sent_by_the_page_is_checked(raw: str, expected: VotePick | None):
+    assert VotePick.parse(raw) == expected

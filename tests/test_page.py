@@ -128,8 +128,8 @@ def test_a_reader_votes_an_answer_down_with_a_comment_and_the_report_shows_it(
     ask_in_browser(page, chat_url, "Which alliance worried both leaders?")
     answer = page.locator("#chat .message.bot").last
     expect(answer).to_contain_text("AUKUS", timeout=30_000)
-    page.get_by_role("button", name="Dislike").last.click()
-    comment = page.locator("#comment textarea")
+    page.get_by_role("button", name="Dislike", exact=True).last.click()
+    comment = page.get_by_label("What was wrong with this answer? (optional)")
     expect(comment).to_be_visible(timeout=10_000)
     comment.fill("It should name the member countries too.")
     page.locator("#send-comment").click()
@@ -163,7 +163,7 @@ def test_a_vote_on_a_read_only_index_is_refused_with_a_note_in_the_page(
         try:
             page = context.new_page()
             ask_in_browser(page, server.url, "Which alliance worried both leaders?")
-            page.get_by_role("button", name="Like").last.click()
+            page.get_by_role("button", name="Like", exact=True).last.click()
             expect(page.locator(".toast-body")).to_contain_text(
                 "Your vote was not recorded: it could not be saved: the folder is read-only.", timeout=10_000
             )
@@ -222,8 +222,115 @@ def test_clicking_a_source_opens_its_article_at_the_cited_paragraph(browser, cha
     paragraphs = reader.locator(".reader-paragraph")
     expect(paragraphs).to_have_count(8)  # the whole article, around the cited paragraph
     assert "February 4" in paragraphs.nth(1).inner_text() and "NATO" in paragraphs.nth(3).inner_text()
-    page.locator("#sources .source-card").nth(1).press("Enter")  # the keyboard opens another card
+    page.get_by_role("tab", name="Sources").click()
+    page.locator("#sources .source-card").nth(1).get_by_role("button").press("Enter")  # the keyboard opens another
     expect(reader.locator("#reader-cited")).not_to_contain_text("AUKUS", timeout=30_000)
     page.locator("#new-chat").click()  # a new chat closes the article too
+    page.get_by_role("tab", name="Article").click()
     expect(reader).to_contain_text("Click a source to read its whole article here.", timeout=30_000)
+    context.close()
+
+
+def box_of(page, selector: str) -> dict:
+    """Where an element is on the screen (its bounding box in CSS pixels)."""
+    return page.locator(selector).bounding_box()
+
+
+@pytest.mark.browser
+def test_opening_a_source_shows_it_beside_the_chat_without_moving_the_question_box(browser, chat_url: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    ask_in_browser(page, chat_url, "Which alliance worried both leaders?")
+    question, panel = box_of(page, "#question textarea"), box_of(page, "#panel")
+    assert question["y"] + question["height"] <= 800 and panel["x"] > question["x"] + question["width"]
+    page.locator("#sources .source-card").first.click()
+    expect(page.locator("#reader #reader-cited")).to_be_in_viewport(timeout=30_000)
+    expect(page.locator("#reader .reader-title")).to_be_in_viewport()  # the title stays above the text
+    assert box_of(page, "#question textarea") == question
+    assert page.evaluate("() => window.scrollY") == 0
+    expect(page.locator("#reader .reader")).to_be_focused()
+    page.keyboard.press("Escape")  # the focus goes back to the card that opened the article
+    expect(page.locator("#sources .source-card").first.get_by_role("button")).to_be_focused()
+    context.close()
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_answer_and_its_source_are_both_on_the_first_screen(browser, chat_url: str):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    ask_in_browser(page, chat_url, "Which alliance worried both leaders?")
+    expect(page.locator("#chat .message.bot").last).to_contain_text("AUKUS", timeout=30_000)
+    for shown in ("#chat .message.bot >> nth=-1", "#sources .source-card >> nth=0", "#question textarea"):
+        expect(page.locator(shown)).to_be_in_viewport()
+    page.locator("#sources .source-card").first.click()
+    expect(page.locator("#reader #reader-cited")).to_be_in_viewport(timeout=30_000)
+    expect(page.locator("#question textarea")).to_be_in_viewport()
+    assert page.evaluate("() => window.scrollY") == 0
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_citation_in_an_earlier_answer_opens_that_answers_own_source(browser, chat_url: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    ask_in_browser(page, chat_url, "Which alliance worried both leaders?")
+    box = page.locator("#question textarea")
+    box.fill("What did Putin call his country's ties with China?")
+    box.press("Enter")
+    expect(page.locator("#chat .message.bot")).to_have_count(2, timeout=30_000)
+    question = box_of(page, "#question textarea")
+    page.locator("#turn-0 blockquote button.cite").click()  # the first answer's quote cites its source
+    cited = page.locator("#reader #reader-cited")
+    expect(cited.locator("mark.answer")).to_contain_text("AUKUS defense alliance", timeout=30_000)
+    page.get_by_role("tab", name="Sources").click()
+    expect(page.locator("#sources .sources")).to_have_attribute("aria-label", "Sources of answer 1")
+    expect(page.locator("#sources .source-card.selected")).to_contain_text("AUKUS")
+    page.locator("#turn-1 .cited button").first.click()  # the second answer's first source line
+    expect(cited.locator("mark.answer")).to_contain_text("“unprecedented” ties", timeout=30_000)
+    assert box_of(page, "#question textarea") == question
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_vote_is_shown_after_a_reload_and_is_not_counted_twice(browser, chat_url: str, answerer: Answerer):
+    log = FeedbackLog(answerer.retriever.index_dir / FEEDBACK_FILE)
+    context = browser.new_context()
+    page = context.new_page()
+    ask_in_browser(page, chat_url, "Where did Xi and Putin meet?")
+    before = len(log.votes())
+    stored = page.evaluate("() => localStorage.getItem('article-qa-conversation')")
+    answer = page.locator("#chat .message.bot").last
+    answer.get_by_role("button", name="Like", exact=True).click()
+    page.wait_for_function(  # the browser stores the vote with the conversation
+        "before => localStorage.getItem('article-qa-conversation') !== before", arg=stored, timeout=30_000
+    )
+    page.reload()
+    like = answer.get_by_role("button", name="Like", exact=True)
+    expect(like).to_have_attribute("aria-pressed", "true", timeout=30_000)
+    expect(page.locator("#comment-row")).to_be_hidden()  # a like asks for no comment
+    like.click()  # the same vote again: nothing more recorded
+    dislike = answer.get_by_role("button", name="Dislike", exact=True)
+    dislike.click()  # a change of mind is recorded, after the click before it
+    expect(dislike).to_have_attribute("aria-pressed", "true", timeout=30_000)
+    expect(like).to_have_attribute("aria-pressed", "false")
+    assert [vote.liked for vote in log.votes()[before:]] == [True, False]
+    context.close()
+
+
+@pytest.mark.browser
+def test_the_first_screen_names_the_library_and_asks_an_example_drawn_from_it(browser, chat_url: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(chat_url)
+    welcome = page.locator("#chat .welcome")
+    expect(welcome.get_by_role("heading")).to_have_text("Ask about one article", timeout=30_000)
+    examples = welcome.locator("button.example")
+    expect(examples.first).to_have_text("What is “Xi, Putin show united front amid tensions with West” about?")
+    expect(examples).to_have_count(3)
+    for shown in ("#chat .welcome", "#question textarea", "#send", "#panel-tabs"):
+        expect(page.locator(shown).first).to_be_in_viewport()
+    asked = examples.nth(1).inner_text()
+    examples.nth(1).click()
+    expect(page.locator("#chat .message.user")).to_have_text(asked, timeout=30_000)
+    expect(page.locator("#sources .source-card").first).to_be_visible()
     context.close()

@@ -8,7 +8,7 @@ from embeddings.articles import Article
 from embeddings.store import StoredParagraph
 from qa.answer import Passage, Reply
 from qa.retrieve import ArticleText
-from webui.render import escape_markdown, reader_html, reply_markdown, sources_html
+from webui.render import conversation_html, escape_markdown, reader_html, sources_html
 
 HOSTILE = (
     'Breaking <script>alert("x")</script> news <img src=x onerror="alert(1)"> '
@@ -37,11 +37,29 @@ def test_sources_panel_escapes_every_article_field():
     assert '<mark class="answer">Breaking &lt;script&gt;</mark>' in html
 
 
-def test_chat_markdown_leaves_no_link_image_tag_or_emphasis_syntax():
-    markdown = reply_markdown(hostile_reply())
-    for live in ("<script", "<img", "](", "![", "**bold**"):
-        assert live not in markdown
+def test_the_conversation_escapes_the_answer_and_its_citations():
+    html = conversation_html([(hostile_reply(), "")], "")
+    for live in ("<script", "<img", "<b>", 'onerror="', "<a "):
+        assert live not in html
+    assert "&lt;b&gt;Title&lt;/b&gt; [x](javascript:y) — paragraph 1" in html  # shown as text, not a link
+
+
+def test_every_citation_opens_its_own_answers_source_and_votes_show_as_pressed():
+    reply = hostile_reply()
+    html = conversation_html([(reply, "up"), (reply, "")], "")
+    assert html.count('data-turn="0" data-source="1"') == 2 and html.count('data-turn="1" data-source="1"') == 2
+    assert html.count('aria-pressed="true"') == 1 and 'data-turn="0" data-vote="up" aria-pressed="true"' in html
+    assert conversation_html([], "<p>Welcome</p>") == '<div class="conversation"><p>Welcome</p></div>'
+
+
+def test_markdown_escaping_leaves_no_link():
     assert escape_markdown("[a](b)") == r"\[a\]\(b\)"
+
+
+def cited(paragraph: int, highlight: tuple[int, int] | None = None, phrase: tuple[int, int] | None = None) -> Passage:
+    """The passage a citation points at, as the stored conversation holds it."""
+    return Passage(article="a.txt", title="", paragraph=paragraph, text="", score=0.0, highlight=highlight,
+                   phrase=phrase)  # fmt: skip
 
 
 def reader_article(url: str) -> ArticleText:
@@ -57,8 +75,8 @@ def reader_article(url: str) -> ArticleText:
 
 
 def test_the_reader_marks_the_cited_paragraph_and_its_sentence_and_escapes_everything():
-    html = reader_html(reader_article("https://example.org/a?x=1&y=<2>"), {"paragraph": 2, "highlight": [12, 28]})
-    assert '<h3 class="reader-title">&lt;b&gt;Title&lt;/b&gt;</h3>' in html
+    html = reader_html(reader_article("https://example.org/a?x=1&y=<2>"), cited(2, (12, 28)))
+    assert '<h2 class="reader-title" id="reader-title">&lt;b&gt;Title&lt;/b&gt;</h2>' in html
     assert "First &lt;i&gt;one&lt;/i&gt;." in html
     assert '<p class="reader-paragraph cited" id="reader-cited">' in html and html.count('id="reader-cited"') == 1
     assert '<mark class="answer">The answer here.</mark>' in html
@@ -67,11 +85,11 @@ def test_the_reader_marks_the_cited_paragraph_and_its_sentence_and_escapes_every
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "/local", ""])
 def test_the_reader_links_only_to_web_addresses(url: str):
-    assert "<a " not in reader_html(reader_article(url), {"paragraph": 1})
+    assert "<a " not in reader_html(reader_article(url), cited(1))
 
 
 def test_the_reader_says_when_the_article_is_gone():
-    assert "no longer in the index" in reader_html(None, {"paragraph": 1})
+    assert "no longer in the index" in reader_html(None, cited(1))
 
 
 def test_the_answer_phrase_is_bold_in_the_chat_and_strong_in_its_card_and_the_reader():
@@ -81,14 +99,13 @@ def test_the_answer_phrase_is_bold_in_the_chat_and_strong_in_its_card_and_the_re
                       phrase=phrase)  # fmt: skip
     reply = Reply(question="Who founded Boston?", answer=text, found=True, passages=(passage,), answer_passage=0,
                   answer_span=phrase)  # fmt: skip
-    assert r"by **&lt;Puritan&gt; settlers**\." in reply_markdown(reply)
+    assert "by <strong>&lt;Puritan&gt; settlers</strong>." in conversation_html([(reply, "")], "")
     card = sources_html(reply)
     assert '<strong class="answer-phrase">&lt;Puritan&gt; settlers</strong>' in card
-    assert "&quot;phrase&quot;: [30, 48]" in card  # the citation carries it to the reader
-    html = reader_html(reader_article(""), {"paragraph": 2, "highlight": [12, 28], "phrase": [16, 22]})
+    html = reader_html(reader_article(""), cited(2, (12, 28), (16, 22)))
     assert '<mark class="answer">The <strong class="answer-phrase">answer</strong> here.</mark>' in html
 
 
 def test_a_phrase_outside_its_sentence_is_not_marked():
-    html = reader_html(reader_article(""), {"paragraph": 2, "highlight": [12, 28], "phrase": [0, 6]})
+    html = reader_html(reader_article(""), cited(2, (12, 28), (0, 6)))
     assert "answer-phrase" not in html and '<mark class="answer">The answer here.</mark>' in html

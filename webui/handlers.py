@@ -14,15 +14,17 @@ import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
 from embeddings.build import IndexKept, build_index
 from embeddings.encoder import Encoder
 from embeddings.index import BuildInProgress
-from embeddings.uploads import save_pasted, save_upload
+from embeddings.uploads import Upload, save_pasted, save_upload
 from qa.answer import Answerer
 from qa.feedback import FeedbackLog, FeedbackNotSaved
 from qa.library import LibraryEntry, Restriction, library
-from webui.render import escape_markdown, reader_html, reply_markdown, sources_html
+from webui.render import conversation_html, escape_markdown, reader_html, sources_html, welcome_html
+from webui.stored import VOTES, StoredConversation
+from webui.welcome import example_questions, newest_first
 
-KEPT_REPLIES = 50  # replies the browser keeps for votes; older answers can no longer be voted on
 LIBRARY_ROWS = 200  # articles the library table shows at once; the search box finds the others
 READER_EMPTY = '<div class="reader-empty">Click a source to read its whole article here.</div>'
+SOURCES_TAB, ARTICLE_TAB = "sources", "article"  # the panel's tabs an answer or a citation shows
 
 
 @dataclass(frozen=True)
@@ -49,35 +51,45 @@ class PastedArticle:
     text: str | None
 
 
-def parse_citation(raw: str) -> dict | None:
-    """A citation sent by the page (untrusted): article id, paragraph, part, highlight and phrase spans."""
+def _sent(raw: str) -> dict:
+    """What the page's script sent (untrusted JSON): an object, or an empty one."""
     try:
-        citation = json.loads(raw)
-        spans = (citation.get("highlight"), citation.get("phrase"))
-        valid = (
-            isinstance(citation.get("article"), str)
-            and isinstance(citation.get("paragraph"), int)
-            and isinstance(citation.get("part", 1), int)
-            and all(s is None or (isinstance(s, list) and [type(x) for x in s] == [int, int]) for s in spans)
-        )
-    except (ValueError, AttributeError):
-        return None
-    return citation if valid else None
+        sent = json.loads(raw or "")
+    except ValueError:
+        return {}
+    return sent if isinstance(sent, dict) else {}
 
 
-def message_text(message: dict) -> str:
-    """The text of a chat message, whether Gradio holds it as a string or as content parts."""
-    content = message.get("content", "")
-    if isinstance(content, str):
-        return content
-    parts = content if isinstance(content, list) else [content]
-    return " ".join(p.get("text", "") for p in parts if isinstance(p, dict))
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def fresh_conversation() -> dict:
-    """What the browser keeps of a conversation: its messages, the reply behind each answer
-    (keyed by message position, for votes) and the last sources panel."""
-    return {"messages": [], "replies": {}, "sources": ""}
+@dataclass(frozen=True)
+class SourcePick:
+    """A citation or source card the reader clicked: answer `turn` (0-based), its source `number` (1-based)."""
+
+    turn: int
+    number: int
+
+    @classmethod
+    def parse(cls, raw: str) -> SourcePick | None:
+        sent = _sent(raw)
+        turn, number = _whole(sent.get("turn")), _whole(sent.get("source"))
+        return None if turn is None or number is None else cls(turn, number)
+
+
+@dataclass(frozen=True)
+class VotePick:
+    """A like ("up") or dislike ("down") on answer `turn`."""
+
+    turn: int
+    vote: str
+
+    @classmethod
+    def parse(cls, raw: str) -> VotePick | None:
+        sent = _sent(raw)
+        turn, vote = _whole(sent.get("turn")), sent.get("vote")
+        return cls(turn, vote) if turn is not None and vote in VOTES else None
 
 
 def library_rows(entries: list[LibraryEntry], search: str) -> list[list]:
@@ -105,18 +117,24 @@ class PageHandlers:
     def entries(self) -> list[LibraryEntry]:
         return library(self.answerer.retriever.current_index())
 
-    def respond(self, message: str, history: list[dict], k: float, saved: dict, *narrowing):
-        history = list(history or [])
-        earlier = [message_text(m) for m in history if m.get("role") == "user"]
+    def conversation(self, stored: StoredConversation) -> str:
+        """The conversation's HTML; before the first question, a welcome with examples from the library."""
+        if stored.turns:
+            return conversation_html([(turn.reply, turn.vote) for turn in stored.turns], "")
+        entries = self.entries()
+        newest = newest_first(entries)
+        opening = self.answerer.retriever.article(newest[0].id) if newest else None
+        examples = example_questions(newest, opening.paragraphs if opening else [])
+        return conversation_html([], welcome_html(len(entries), sum(e.paragraphs for e in entries), examples))
+
+    def respond(self, question: str, k: float, saved: dict, *narrowing):
+        """One answer: the conversation with it, its sources in the panel, the question box emptied."""
+        stored = StoredConversation.load(saved)
         restriction = Narrowing(*narrowing).restriction()
-        reply = self.answerer.ask(message or "", k=int(k), earlier=earlier, restriction=restriction)
-        if reply.question:
-            history.append({"role": "user", "content": reply.question})
-        history.append({"role": "assistant", "content": reply_markdown(reply)})
-        sources = sources_html(reply)
-        replies = dict(list((saved or {}).get("replies", {}).items())[-(KEPT_REPLIES - 1) :])
-        replies[str(len(history) - 1)] = reply.to_json()
-        return history, sources, "", {"messages": history, "replies": replies, "sources": sources}
+        reply = self.answerer.ask(question or "", k=int(k), earlier=stored.earlier_questions(), restriction=restriction)
+        stored = stored.answered(reply)
+        sources = sources_html(reply, len(stored.turns) - 1)
+        return self.conversation(stored), sources, "", stored.dump(), gr.Tabs(selected=SOURCES_TAB)
 
     def describe(self, *narrowing) -> str:
         return restriction_line(Narrowing(*narrowing).restriction(), self.entries())
@@ -144,51 +162,89 @@ class PageHandlers:
         *narrowing,
         progress=gr.Progress(track_tqdm=True),  # noqa: B008 - Gradio passes its progress bar in here
     ):
+        """Save what was dropped or pasted, index it at once, and say in plain words what came of each."""
         added = PastedArticle(files, pasted_title, pasted_text)
         folder = self.articles_dir
         uploads = [save_upload(folder, Path(f).name, Path(f).read_bytes()) for f in added.files or []]
         if (added.title or "").strip() or (added.text or "").strip():
             uploads.append(save_pasted(folder, added.title or "", added.text or ""))
-        lines = [escape_markdown(str(upload)) for upload in uploads] or ["Choose files, or paste a title and text."]
-        if any(upload.saved for upload in uploads):
+        lines = [f"Not added: {upload.name} ({upload.reason})." for upload in uploads if not upload.saved]
+        saved = [upload for upload in uploads if upload.saved]
+        if saved:
             progress(0, desc="indexing")
-            if not self._builder:
-                self._builder.append(Encoder(self.answerer.retriever.current_index().manifest.model))
-            try:
-                report = build_index(
-                    folder, self.answerer.retriever.index_dir, encoder=self._builder[0], log=lambda _: None
-                )
-                lines.append(escape_markdown(report.summary()) + "; ask about them now.")
-            except BuildInProgress:
-                lines.append("Saved; another build is running, and the next one indexes them.")
-            except IndexKept as kept:
-                lines.append(escape_markdown(f"Saved, but not indexed: {kept}"))
-        return ("  \n".join(lines), None, "", "", *self.refresh_library(search, *narrowing))
+            lines = self._index_uploads(saved) + lines
+        listed = "  \n".join(escape_markdown(line) for line in lines)
+        return (
+            listed or "Choose files, or paste a title and text.",
+            None,
+            "",
+            "",
+            *self.refresh_library(search, *narrowing),
+        )
+
+    def _index_uploads(self, saved: list[Upload]) -> list[str]:
+        """Index the saved uploads; one line for each, naming its title and how many paragraphs it gave."""
+        if not self._builder:
+            self._builder.append(Encoder(self.answerer.retriever.current_index().manifest.model))
+        try:
+            build_index(
+                self.articles_dir, self.answerer.retriever.index_dir, encoder=self._builder[0], log=lambda _: None
+            )
+        except BuildInProgress:
+            return ["Saved; another build is running, and the next one indexes them."]
+        except IndexKept as kept:
+            return [f"Saved, but not indexed: {kept}"]
+        indexed = {entry.id: entry for entry in self.entries()}
+        lines = []
+        for upload in saved:
+            entry = indexed.get(upload.saved.relative_to(self.articles_dir).as_posix())
+            if entry is None:
+                lines.append(f"Indexed {upload.name}.")  # a file of several articles, each under its own id
+            else:
+                count = "1 paragraph" if entry.paragraphs == 1 else f"{entry.paragraphs} paragraphs"
+                named = "" if Path(upload.name).stem == entry.title else f" ({upload.name})"  # pasted: the title
+                lines.append(f"Indexed {count} from “{entry.title}”{named}.")
+        return [*lines, "Ask about them now."]
 
     def restore(self, saved: dict):
-        saved = saved or fresh_conversation()
-        return saved.get("messages", []), saved.get("sources") or sources_html(None)
+        stored = StoredConversation.load(saved)
+        shown = stored.turn(stored.shown)
+        return self.conversation(stored), sources_html(shown and shown.reply, stored.shown or 0)
 
     def clear(self):
-        return [], sources_html(None), "", fresh_conversation(), gr.update(visible=False), "", READER_EMPTY
+        cleared = StoredConversation()
+        hide_comment = gr.update(visible=False)
+        shown = self.conversation(cleared), sources_html(None), "", cleared.dump()
+        return *shown, hide_comment, "", READER_EMPTY, gr.Tabs(selected=SOURCES_TAB)
 
-    def vote(self, saved: dict, like: gr.LikeData):
-        reply = (saved or {}).get("replies", {}).get(str(like.index))
-        if reply is None or like.liked not in (True, False):
-            return gr.update(), gr.update(), ""
+    def vote(self, raw: str, saved: dict):
+        """Record a like or dislike once (a second click on the same vote changes nothing), and keep it
+        in the browser so the page shows it after a reload; a dislike asks what was wrong."""
+        stored, pick = StoredConversation.load(saved), VotePick.parse(raw)
+        turn = stored.turn(pick and pick.turn)
+        if pick is None or turn is None or turn.vote == pick.vote:
+            return gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
         try:
-            vote_id = self.feedback.add_vote(reply, liked=like.liked)
+            vote_id = self.feedback.add_vote(turn.reply.to_json(), liked=pick.vote == "up")
         except FeedbackNotSaved as refused:
             gr.Warning(f"Your vote was not recorded: {refused}.")
-            return gr.update(visible=False), gr.update(), ""
-        thanks = "Thanks: your vote is recorded." + ("" if like.liked else " What was wrong? (optional)")
-        return gr.update(visible=True), gr.update(value="", placeholder=thanks), vote_id
+            return gr.update(), gr.update(), gr.update(visible=False), gr.update(), ""
+        stored = stored.voted(pick.turn, pick.vote)
+        if pick.vote == "up":
+            gr.Info("Thanks: your vote is recorded.")
+        # A comment is asked for only after a dislike: what was wrong helps most.
+        return self.conversation(stored), stored.dump(), gr.update(visible=pick.vote == "down"), "", vote_id
 
-    def open_reader(self, raw: str):
-        citation = parse_citation(raw or "")
-        if citation is None:
-            return READER_EMPTY
-        return reader_html(self.answerer.retriever.article(citation["article"]), citation)
+    def open_source(self, raw: str, saved: dict):
+        """Source n of answer t: its answer's sources in the panel, the article open at the cited paragraph."""
+        stored, pick = StoredConversation.load(saved), SourcePick.parse(raw)
+        turn = stored.turn(pick and pick.turn)
+        if pick is None or turn is None or not 1 <= pick.number <= len(turn.reply.passages):
+            return gr.update(), gr.update(), gr.update(), gr.update()
+        passage = turn.reply.passages[pick.number - 1]
+        article = reader_html(self.answerer.retriever.article(passage.article), passage)
+        sources = sources_html(turn.reply, pick.turn, selected=pick.number)
+        return sources, article, gr.Tabs(selected=ARTICLE_TAB), stored.showing(pick.turn).dump()
 
     def send_comment(self, comment: str, vote_id: str):
         if vote_id:

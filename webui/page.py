@@ -9,18 +9,61 @@ import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
 from embeddings.articles import SUPPORTED_SUFFIXES
 from qa.answer import DEFAULT_K, Answerer
 from qa.feedback import FEEDBACK_FILE, FeedbackLog
-from webui.handlers import READER_EMPTY, PageHandlers, fresh_conversation
-from webui.render import sources_html
-
-EXAMPLES = (
-    "What did Putin call his country's ties with China?",
-    "Where did Xi and Putin meet?",
-    "Which alliance worried both leaders?",
-)
+from webui.handlers import ARTICLE_TAB, READER_EMPTY, SOURCES_TAB, PageHandlers
+from webui.render import escape_html, sources_html
+from webui.stored import StoredConversation
 
 LIBRARY_HEADERS = ["Title", "Source", "Date", "Paragraphs"]
 
 CSS = """
+/* Desktop: the conversation on the left with the question box at its foot, the panel on the right;
+   the page itself does not scroll, each area scrolls inside, so opening a source moves nothing. */
+.gradio-container { max-width: 1440px !important; padding-top: 0.5rem !important; }
+#main { --chat-height: calc(100vh - 290px); --panel-body: calc(100vh - 200px); }
+.masthead { display: flex; gap: 1rem; align-items: baseline; flex-wrap: wrap; }
+.masthead h1 { font-size: 1.35rem; margin: 0; }
+.masthead p { margin: 0; color: var(--body-text-color-subdued); }
+#panel { position: sticky; top: 0.5rem; align-self: flex-start; }
+#under-question { align-items: center; }
+#restriction p { margin: 0; }
+#restriction, #restriction * { overflow: visible !important; }  /* one line: nothing to scroll */
+.sources, .reader { max-height: var(--panel-body); overflow-y: auto; }
+@media (max-width: 899px) {
+  /* A phone: the panel above the conversation, each a share of the screen, both in view. */
+  /* Gradio scopes the rules in here to its container's content: they name only what is inside it */
+  #main { --chat-height: calc(100vh - 25vh - 350px); --panel-body: 25vh; }
+  #main, #conversation, #panel { gap: 0.4rem !important; }
+  #main { flex-direction: column; flex-wrap: nowrap; }
+  #panel { order: -1; position: static; }
+  .masthead p { display: none; }
+  .masthead h1 { font-size: 1.15rem; }
+}
+.conversation { height: var(--chat-height); overflow-y: auto; padding: 0.5rem; display: flex;
+  flex-direction: column; gap: 1rem; border: 1px solid var(--border-color-primary); border-radius: 8px; }
+.turn { display: flex; flex-direction: column; gap: 0.5rem; }
+.message { border-radius: 10px; padding: 0.5rem 0.8rem; max-width: 92%; }
+.message p { margin: 0.2rem 0; }
+.message.user { align-self: flex-end; background: var(--background-fill-secondary); }
+.message.bot { align-self: flex-start; border: 1px solid var(--border-color-primary); }
+.message blockquote { margin: 0.3rem 0; padding-left: 0.7rem; border-left: 3px solid #b45309; }
+.note { color: var(--body-text-color-subdued); }
+.cited { list-style: none; padding: 0; margin: 0.2rem 0; }
+.cited-heading { margin-top: 0.5rem !important; }
+.welcome h2 { font-size: 1.15rem; margin: 0.2rem 0 0.4rem; }
+.examples { list-style: none; padding: 0; margin: 0.3rem 0; display: flex; flex-direction: column; gap: 0.4rem; }
+.example { text-align: left; font: inherit; padding: 0.45rem 0.8rem; border-radius: 8px; cursor: pointer;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary);
+  color: var(--body-text-color); min-height: 32px; }
+.cite, .cite-line, .open-source, .back-to-answer { background: none; border: none; padding: 0.1rem 0.15rem;
+  font: inherit; color: #1d4ed8; text-decoration: underline; cursor: pointer; text-align: left;
+  min-height: 24px; min-width: 24px; }
+.open-source { color: inherit; font-weight: 700; text-decoration: none; }
+.votes { display: flex; gap: 0.5rem; margin-top: 0.4rem; }
+.vote { min-height: 32px; padding: 0.2rem 0.8rem; border-radius: 16px; border: 1px solid var(--border-color-primary);
+  background: var(--background-fill-primary); color: var(--body-text-color); font: inherit; cursor: pointer; }
+.vote[aria-pressed="true"] { background: #1d4ed8; border-color: #1d4ed8; color: #fff; }
+.gradio-container :focus-visible, .source-card:focus-within { outline: 3px solid #1d4ed8 !important;
+  outline-offset: 2px; }
 .sources { display: flex; flex-direction: column; gap: 0.75rem; }
 .source-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6rem 0.8rem; }
 .source-card header { font-weight: 700; display: flex; gap: 0.4rem; flex-wrap: wrap; align-items: baseline; }
@@ -36,44 +79,109 @@ CSS = """
 .source-card { cursor: pointer; }
 .source-card:hover, .source-card:focus { border-color: var(--color-accent); outline: none; }
 .hidden-input { display: none !important; }
-#reader { max-height: 560px; overflow-y: auto !important; }
-.reader header { margin-bottom: 0.5rem; }
-.reader-title { margin: 0 0 0.2rem; }
+.reader header { position: sticky; top: 0; background: var(--block-background-fill); padding-bottom: 0.5rem; }
+.reader-title { margin: 0 0 0.2rem; font-size: 1.1rem; }
+.source-heading { margin: 0; font-size: 1rem; }
 .reader-meta, .reader-link, .reader-number { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .reader-paragraph { line-height: 1.55; padding: 0.2rem 0.4rem; border-left: 3px solid transparent; }
 .reader-paragraph.cited { border-left-color: #f59e0b; background: var(--background-fill-secondary); }
 .reader mark.answer { background: #fde68a; color: inherit; }
 """
 
-# Clicking (or pressing Enter on) a source card hands its citation to a hidden box, whose change
-# event asks the server for the article; no article text passes through this script. The time
-# stamp makes every click a change, so a card opens again after the reader showed another.
+# A citation, a source card or a vote hands a few numbers to a hidden box, whose change event asks
+# the server (no article text passes through this script); the time stamp makes every click a
+# change. Escape in the panel, or its "Back to the answer", takes the focus back to what opened it.
 PAGE_JS = """
 () => {
-  const open = (card) => {
-    const box = document.querySelector('#open-citation textarea');
-    if (!box) return;
-    box.value = JSON.stringify({...JSON.parse(card.dataset.citation), opened: Date.now()});
-    box.dispatchEvent(new Event('input', {bubbles: true}));
+  let opener = null;  // what opened the panel, found again by its numbers (the panel may redraw it)
+  const send = (box, message) => {
+    const input = document.querySelector(`#${box} textarea`);
+    if (!input) return;
+    input.value = JSON.stringify({...message, at: Date.now()});
+    input.dispatchEvent(new Event('input', {bubbles: true}));
+  };
+  const goBack = (tries = 0) => {
+    const found = opener && document.querySelector(
+      `${opener.area} button.${opener.kind}[data-turn="${opener.turn}"][data-source="${opener.source}"]`);
+    if (found && found.offsetParent === null && tries < 10) {  // a card on the hidden Sources tab
+      [...document.querySelectorAll('#panel-tabs [role=tab]')].find((t) => t.textContent.trim() === 'Sources')
+        ?.click();
+      return requestAnimationFrame(() => goBack(tries + 1));
+    }
+    (found || document.querySelector('#question textarea'))?.focus({preventScroll: true});
   };
   document.addEventListener('click', (event) => {
-    const card = event.target.closest('#sources [data-citation]');
-    if (card) open(card);
+    const vote = event.target.closest('#chat button.vote');
+    if (vote) return send('cast-vote', {turn: Number(vote.dataset.turn), vote: vote.dataset.vote});
+    if (event.target.closest('.back-to-answer')) return goBack();
+    const example = event.target.closest('#chat button.example');
+    if (example) {  // an example question asks itself, through the question box and its Send button
+      const question = document.querySelector('#question textarea');
+      question.value = example.dataset.question;
+      question.dispatchEvent(new Event('input', {bubbles: true}));
+      return setTimeout(() => document.querySelector('#send')?.click());
+    }
+    const source = event.target.closest('#chat [data-source], #sources [data-source]');
+    if (!source) return;
+    const button = source.matches('button') ? source : source.querySelector('button');
+    const {turn, source: number} = source.dataset;
+    opener = {area: source.closest('#chat') ? '#chat' : '#sources', kind: button.classList[0], turn, source: number};
+    send('open-source', {turn: Number(turn), source: Number(number)});
   });
   document.addEventListener('keydown', (event) => {
-    const card = event.target.closest('#sources [data-citation]');
-    if (card && (event.key === 'Enter' || event.key === ' ')) { event.preventDefault(); open(card); }
+    if (event.key === 'Escape' && event.target.closest('#panel')) goBack();
   });
 }
 """
-SCROLL_TO_CITED = "() => document.querySelector('#reader-cited')?.scrollIntoView({block: 'center'})"
+# The article scrolls inside the panel (never the window) to the cited paragraph, and takes the focus.
+SHOW_CITED = """
+() => {
+  let frames = 0;
+  const show = () => {  // once the panel has drawn the article (Gradio renders after this runs)
+    const reader = document.querySelector('#reader .reader');
+    if (!reader || reader.offsetParent === null || reader.dataset.shown) {
+      if (frames++ < 60) requestAnimationFrame(show);
+      return;
+    }
+    reader.dataset.shown = 'yes';
+    const cited = reader.querySelector('#reader-cited');
+    if (cited) {
+      const offset = cited.getBoundingClientRect().top - reader.getBoundingClientRect().top;
+      reader.scrollTop += offset - reader.clientHeight / 3;
+    }
+    reader.focus({preventScroll: true});
+  };
+  show();
+}
+"""
+# A new answer scrolls the conversation (not the window) to its question.
+SHOW_LATEST = """
+() => {
+  const chat = document.querySelector('#chat .conversation');
+  const latest = chat?.querySelector('.turn:last-of-type');
+  if (latest) chat.scrollTop += latest.getBoundingClientRect().top - chat.getBoundingClientRect().top - 8;
+}
+"""
 
 
 def theme() -> gr.themes.Base:
-    """Local fonts only: Gradio's bundled semibold face is broken, and nothing loads from the web."""
+    """Local fonts only: Gradio's bundled semibold face is broken, and nothing loads from the web.
+    Colours dark enough to read (contrast of 4.5:1 or more): Gradio's white on orange and light grey
+    text are not."""
     return gr.themes.Default(
+        primary_hue="blue",
         font=[gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"],
         font_mono=["ui-monospace", "Consolas", "monospace"],
+    ).set(
+        button_primary_background_fill="#1d4ed8",
+        button_primary_background_fill_hover="#1e40af",
+        button_primary_text_color="#ffffff",
+        body_text_color_subdued="#4b5563",
+        block_label_text_color="#374151",
+        block_info_text_color="#4b5563",
+        input_placeholder_color="#6b7280",
+        color_accent="#1d4ed8",
+        color_accent_soft="#dbeafe",
     )
 
 
@@ -92,18 +200,32 @@ def build_page(
     )
 
     with gr.Blocks(title=title) as page:
-        gr.Markdown(f"## {title}\nAnswers quote the articles, with every passage cited to its article and paragraph.")
-        saved = gr.BrowserState(fresh_conversation(), storage_key="article-qa-conversation")
+        gr.HTML(
+            f'<header class="masthead"><h1>{escape_html(title)}</h1><p>Answers quote the articles, every passage'
+            " cited to its article and paragraph.</p></header>",
+            elem_id="masthead",
+        )
+        saved = gr.BrowserState(StoredConversation().dump(), storage_key="article-qa-conversation")
         vote_id = gr.State("")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Chat", height=480, elem_id="chat", feedback_options=("Like", "Dislike"))
-                with gr.Row(visible=False, elem_id="comment-row") as comment_row:
-                    comment = gr.Textbox(show_label=False, scale=5, elem_id="comment", max_length=2000)
+        with gr.Row(equal_height=False, elem_id="main"):
+            with gr.Column(scale=3, min_width=300, elem_id="conversation"):
+                chat = gr.HTML(handlers.conversation(StoredConversation()), elem_id="chat", js_on_load=None)
+                page_sent = [  # what the page's script sends: a source to open, a vote to record
+                    gr.Textbox(elem_id=box, elem_classes=["hidden-input"], container=False)
+                    for box in ("open-source", "cast-vote")
+                ]
+                with gr.Row(visible=False, elem_id="comment-row", equal_height=True) as comment_row:
+                    comment = gr.Textbox(
+                        label="Thanks for your vote. What was wrong with this answer? (optional)",
+                        placeholder="For example: it quotes the wrong sentence, or misses a name",
+                        scale=5,
+                        elem_id="comment",
+                        max_length=2000,
+                    )
                     send_note = gr.Button("Send comment", scale=1, elem_id="send-comment")
-                with gr.Row():
+                with gr.Row(elem_id="ask-row"):
                     question = gr.Textbox(
-                        placeholder="Ask a question about the articles…",
+                        placeholder="Ask about the articles…",
                         show_label=False,
                         scale=5,
                         elem_id="question",
@@ -111,25 +233,18 @@ def build_page(
                         max_length=2000,
                         submit_btn=False,
                     )
-                    send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
-                with gr.Row():
-                    top_k = gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Passages to cite", elem_id="top-k")
-                    new_chat = gr.Button("New chat", variant="secondary", elem_id="new-chat")
-                restriction_note = gr.Markdown(elem_id="restriction")
-                gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[question], label="Try")
-                if articles_dir is not None:
-                    with gr.Accordion("Add articles", open=False, elem_id="add-articles"):
-                        upload_files = gr.File(
-                            label=f"Drop files here ({', '.join(SUPPORTED_SUFFIXES)})",
-                            file_count="multiple",
-                            file_types=list(SUPPORTED_SUFFIXES),
-                            elem_id="upload-files",
-                        )
-                        pasted_title = gr.Textbox(label="Or paste an article: its title", elem_id="paste-title")
-                        pasted_text = gr.Textbox(label="and its text", lines=5, elem_id="paste-text")
-                        add_button = gr.Button("Add and index", variant="primary", elem_id="add-button")
-                        upload_status = gr.Markdown(elem_id="upload-status")
-                with gr.Accordion("Library: list the articles, narrow the search", open=False, elem_id="library"):
+                    send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="send")
+                with gr.Row(elem_id="under-question"):
+                    restriction_note = gr.Markdown(elem_id="restriction")
+                    new_chat = gr.Button("New chat", variant="secondary", size="sm", scale=0, elem_id="new-chat")
+                with gr.Accordion("Settings", open=False, elem_id="settings"):
+                    top_k = gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Sources per answer", elem_id="top-k")
+            with gr.Column(scale=2, min_width=300, elem_id="panel"), gr.Tabs(elem_id="panel-tabs") as panel_tabs:
+                with gr.Tab("Sources", id=SOURCES_TAB, elem_id="sources-tab"):
+                    sources = gr.HTML(sources_html(None), elem_id="sources", js_on_load=None)
+                with gr.Tab("Article", id=ARTICLE_TAB, elem_id="article-tab"):
+                    reader = gr.HTML(READER_EMPTY, elem_id="reader", js_on_load=None)
+                with gr.Tab("Library", id="library", elem_id="library"):
                     library_search = gr.Textbox(
                         placeholder="Find an article by title, source or date…",
                         show_label=False,
@@ -145,32 +260,47 @@ def build_page(
                         only_source = gr.Dropdown(label="Source", elem_id="only-source", choices=[("any source", "")])
                         date_from = gr.Textbox(label="From date", placeholder="2022-01-01", elem_id="date-from")
                         date_to = gr.Textbox(label="To date", placeholder="2022-12-31", elem_id="date-to")
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(sources_html(None), elem_id="sources")
-                open_citation = gr.Textbox(elem_id="open-citation", elem_classes=["hidden-input"], container=False)
-                gr.Markdown("### Article")
-                reader = gr.HTML(READER_EMPTY, elem_id="reader")
+                if articles_dir is not None:
+                    with gr.Tab("Add articles", id="add-articles", elem_id="add-articles"):
+                        upload_files = gr.File(
+                            label=f"Drop files here ({', '.join(SUPPORTED_SUFFIXES)})",
+                            file_count="multiple",
+                            file_types=list(SUPPORTED_SUFFIXES),
+                            elem_id="upload-files",
+                        )
+                        pasted_title = gr.Textbox(label="Or paste an article: its title", elem_id="paste-title")
+                        pasted_text = gr.Textbox(label="and its text", lines=5, elem_id="paste-text")
+                        add_button = gr.Button("Add and index", variant="primary", elem_id="add-button")
+                        upload_status = gr.Markdown(elem_id="upload-status")
         # "always_last": a question sent while the previous one is being answered is answered
         # next, not silently dropped (Gradio's default ignores it).
         narrowing = [only_articles, only_source, date_from, date_to]
         for trigger in (question.submit, send.click):
             trigger(
                 handlers.respond,
-                inputs=[question, chatbot, top_k, saved, *narrowing],
-                outputs=[chatbot, sources, question, saved],
+                inputs=[question, top_k, saved, *narrowing],
+                outputs=[chat, sources, question, saved, panel_tabs],
                 api_visibility="private",
                 trigger_mode="always_last",
-            )
-        for trigger in (new_chat.click, chatbot.clear):  # the chat's own bin button clears it all too
-            trigger(
-                handlers.clear,
-                outputs=[chatbot, sources, question, saved, comment_row, vote_id, reader],
-                api_visibility="private",
-            )
-        open_citation.change(
-            handlers.open_reader, inputs=[open_citation], outputs=[reader], api_visibility="private"
-        ).then(None, js=SCROLL_TO_CITED)
+            ).then(None, js=SHOW_LATEST)
+        new_chat.click(
+            handlers.clear,
+            outputs=[chat, sources, question, saved, comment_row, vote_id, reader, panel_tabs],
+            api_visibility="private",
+        )
+        open_source, cast_vote = page_sent
+        open_source.change(
+            handlers.open_source,
+            inputs=[open_source, saved],
+            outputs=[sources, reader, panel_tabs, saved],
+            api_visibility="private",
+        ).then(None, js=SHOW_CITED)
+        cast_vote.change(
+            handlers.vote,
+            inputs=[cast_vote, saved],
+            outputs=[chat, saved, comment_row, comment, vote_id],
+            api_visibility="private",
+        )
         if articles_dir is not None:
             add_button.click(
                 handlers.add_articles,
@@ -196,8 +326,7 @@ def build_page(
         )
         for control in narrowing:
             control.change(handlers.describe, inputs=narrowing, outputs=[restriction_note], api_visibility="private")
-        page.load(handlers.restore, inputs=[saved], outputs=[chatbot, sources], api_visibility="private")
-        chatbot.like(handlers.vote, inputs=[saved], outputs=[comment_row, comment, vote_id], api_visibility="private")
+        page.load(handlers.restore, inputs=[saved], outputs=[chat, sources], api_visibility="private")
         for trigger in (comment.submit, send_note.click):
             trigger(
                 handlers.send_comment,

@@ -1,0 +1,39 @@
+"""The conversation the browser keeps: every reply whole, so an old answer's sources still open."""
+
+from __future__ import annotations
+
+import json
+
+from qa.answer import Passage, Reply
+from webui.stored import KEPT_TURNS, StoredConversation
+
+
+def reply(question: str) -> Reply:
+    passage = Passage(article="a.txt", title="A", paragraph=2, text="One. Two.", score=0.7, highlight=(5, 9),
+                      phrase=(5, 8), part=2, url="https://example.org/a", date="2022-02-04", source="Wire")  # fmt: skip
+    return Reply(question=question, answer="Two.", found=True, passages=(passage,), answer_passage=0,
+                 notes=("Read as: x",), answer_span=(0, 3))  # fmt: skip
+
+
+def test_a_conversation_comes_back_whole_from_the_browser():
+    stored = StoredConversation().answered(reply("first?")).answered(reply("second?")).voted(0, "down")
+    back = StoredConversation.load(json.loads(json.dumps(stored.dump())))  # as the browser hands it back
+    assert back == stored
+    assert back.shown == 1 and back.earlier_questions() == ["first?", "second?"]
+    assert back.turn(0).vote == "down" and back.turn(0).reply.passages[0].phrase == (5, 8)
+
+
+def test_what_cannot_be_read_is_left_out():
+    good = StoredConversation().answered(reply("kept?")).dump()
+    broken = {"turns": [{"reply": {"question": "q"}}, *good["turns"], "junk"], "shown": 9}
+    assert StoredConversation.load(broken).earlier_questions() == ["kept?"]
+    assert StoredConversation.load(broken).shown is None
+    assert StoredConversation.load({"messages": [], "replies": {}}) == StoredConversation()  # the old format
+    assert StoredConversation.load(None).turn(0) is None
+
+
+def test_the_oldest_questions_leave_past_the_limit():
+    stored = StoredConversation()
+    for number in range(KEPT_TURNS + 2):
+        stored = stored.answered(reply(f"q{number}?"))
+    assert len(stored.turns) == KEPT_TURNS and stored.earlier_questions()[0] == "q2?"

@@ -1,0 +1,87 @@
+"""What the browser keeps of a conversation (Gradio's `BrowserState`, encrypted with the server's
+key): each question with its whole reply and the reader's vote, so every answer's citations and
+votes still work after a reload. Nothing of it is kept on the server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from qa.answer import Passage, Reply
+
+KEPT_TURNS = 50  # questions the browser keeps; older ones leave the conversation
+VOTES = ("up", "down")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question and its reply, and the reader's vote on it ("up", "down" or "")."""
+
+    reply: Reply
+    vote: str = ""
+
+
+def _span(value: object) -> tuple[int, int] | None:
+    return (int(value[0]), int(value[1])) if isinstance(value, list | tuple) and len(value) == 2 else None
+
+
+def _reply(stored: dict) -> Reply:
+    """A `Reply` back from its stored fields; a field of the wrong shape raises TypeError or ValueError."""
+    passages = tuple(
+        Passage(**{**p, "highlight": _span(p.get("highlight")), "phrase": _span(p.get("phrase"))})
+        for p in stored["passages"]
+    )
+    return Reply(
+        question=str(stored["question"]),
+        answer=str(stored["answer"]),
+        found=bool(stored["found"]),
+        passages=passages,
+        answer_passage=stored.get("answer_passage"),
+        notes=tuple(str(note) for note in stored.get("notes", ())),
+        answer_span=_span(stored.get("answer_span")),
+    )
+
+
+@dataclass(frozen=True)
+class StoredConversation:
+    """The conversation as the browser keeps it; `shown` is the turn whose sources the panel shows."""
+
+    turns: tuple[Turn, ...] = ()
+    shown: int | None = None
+
+    @classmethod
+    def load(cls, saved: object) -> StoredConversation:
+        """The conversation from the browser's store; what cannot be read (an older format) is left out."""
+        if not isinstance(saved, dict) or not isinstance(saved.get("turns"), list):
+            return cls()
+        turns = []
+        for stored in saved["turns"]:
+            try:
+                vote = stored.get("vote", "")
+                turns.append(Turn(_reply(stored["reply"]), vote if vote in VOTES else ""))
+            except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+                continue
+        shown = saved.get("shown")
+        return cls(tuple(turns), shown if isinstance(shown, int) and 0 <= shown < len(turns) else None)
+
+    def dump(self) -> dict:
+        return {"turns": [{"reply": asdict(t.reply), "vote": t.vote} for t in self.turns], "shown": self.shown}
+
+    def earlier_questions(self) -> list[str]:
+        return [turn.reply.question for turn in self.turns if turn.reply.question]
+
+    def turn(self, index: object) -> Turn | None:
+        return self.turns[index] if isinstance(index, int) and 0 <= index < len(self.turns) else None
+
+    def answered(self, reply: Reply) -> StoredConversation:
+        """With `reply` as the newest turn, its sources shown; the oldest turns go past `KEPT_TURNS`."""
+        turns = (*self.turns, Turn(reply))[-KEPT_TURNS:]
+        return StoredConversation(turns, len(turns) - 1)
+
+    def voted(self, index: int, vote: str) -> StoredConversation:
+        turns = list(self.turns)
+        turns[index] = replace(turns[index], vote=vote)
+        return replace(self, turns=tuple(turns))
+
+    def showing(self, index: int) -> StoredConversation:
+        return replace(self, shown=index)
