@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# Set up the test tools (Debian's Chromium, the Python test packages) and run every test.
+# Set up the test tools (Debian's Chromium, the Python test packages, axe-core) and run every test.
 # Extra arguments go to pytest, e.g. -k build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x /usr/bin/chromium ]; then
-    echo "installing Debian's chromium for the browser tests..." >&2
+apt_install() {  # a Debian package, quietly, with sudo unless root
+    echo "installing Debian's $1 for the tests..." >&2
     sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
-fi
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$1" >/dev/null
+}
+[ -x /usr/bin/chromium ] || apt_install chromium
 scripts/setup.sh requirements-dev.txt
+# axe-core, the accessibility audit the browser tests inject (tests/conftest.py), from npm, once
+AXE_CORE=4.14.1
+if [ "$(cat .cache/axe-core/VERSION 2>/dev/null)" != "$AXE_CORE" ]; then
+    command -v npm >/dev/null || apt_install npm
+    rm -rf .cache/axe-core && mkdir -p .cache/axe-core
+    (cd .cache && npm pack --silent "axe-core@$AXE_CORE" >/dev/null)
+    tar -xzf ".cache/axe-core-$AXE_CORE.tgz" -C .cache/axe-core --strip-components=1 package/axe.min.js package/LICENSE
+    rm ".cache/axe-core-$AXE_CORE.tgz"
+    echo "$AXE_CORE" > .cache/axe-core/VERSION
+fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 exec .venv/bin/python -m pytest "$@"

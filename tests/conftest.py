@@ -231,3 +231,19 @@ def browser():
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+AXE_SCRIPT = ROOT / ".cache" / "axe-core" / "axe.min.js"  # fetched from npm by scripts/test.sh
+
+
+def accessibility_violations(page) -> list[dict]:
+    """axe-core's violations on `page` as it is now: rule id, impact (minor to critical), help, where."""
+    assert AXE_SCRIPT.exists(), f"{AXE_SCRIPT} is missing: scripts/test.sh fetches axe-core from npm"
+    # Audit the page at rest: not half-way through an update, when Gradio fades what it is redrawing.
+    page.wait_for_function("() => !document.querySelector('.pending, .translucent, .generating')")
+    page.add_script_tag(path=str(AXE_SCRIPT))
+    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "at": [n["target"] for n in v["nodes"]][:5]}
+        for v in violations
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from urllib.error import HTTPError
@@ -15,7 +16,7 @@ from embeddings.encoder import TextEncoder
 from qa.answer import Answerer
 from qa.feedback import FEEDBACK_FILE, FeedbackLog, downvote_report
 from qa.retrieve import Retriever
-from tests.conftest import ARTIFACTS, free_port, mounted
+from tests.conftest import ARTIFACTS, accessibility_violations, free_port, mounted
 
 QUESTION = "What did Putin call his country's ties with China?"
 
@@ -334,3 +335,29 @@ def test_the_first_screen_names_the_library_and_asks_an_example_drawn_from_it(br
     expect(page.locator("#chat .message.user")).to_have_text(asked, timeout=30_000)
     expect(page.locator("#sources .source-card").first).to_be_visible()
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_axe_core_finds_no_serious_problem_on_the_page_in_any_state(browser, chat_url: str, size: tuple[int, int]):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    page.goto(chat_url)
+    expect(page.locator("#chat .welcome")).to_be_visible(timeout=30_000)
+    found = {"first load": accessibility_violations(page)}
+    box = page.locator("#question textarea")
+    box.fill("Which alliance worried both leaders?")
+    box.press("Enter")
+    expect(page.locator("#sources .source-card").first).to_be_visible(timeout=30_000)
+    found["after an answer"] = accessibility_violations(page)
+    page.locator("#chat .cite").first.click()
+    expect(page.locator("#reader #reader-cited")).to_be_visible(timeout=30_000)
+    found["article open"] = accessibility_violations(page)
+    page.get_by_role("tab", name="Library").click()
+    expect(page.locator("#library-table")).to_contain_text("Xi, Putin", timeout=30_000)
+    found["library open"] = accessibility_violations(page)
+    context.close()
+    ARTIFACTS.mkdir(exist_ok=True)  # every violation, the minor ones too, for the record
+    (ARTIFACTS / f"axe-{size[0]}x{size[1]}.json").write_text(json.dumps(found, indent=1))
+    serious = {state: [v for v in found[state] if v["impact"] in ("critical", "serious")] for state in found}
+    assert serious == {state: [] for state in found}
