@@ -361,3 +361,36 @@ def test_axe_core_finds_no_serious_problem_on_the_page_in_any_state(browser, cha
     (ARTIFACTS / f"axe-{size[0]}x{size[1]}.json").write_text(json.dumps(found, indent=1))
     serious = {state: [v for v in found[state] if v["impact"] in ("critical", "serious")] for state in found}
     assert serious == {state: [] for state in found}
+
+
+# Each control the keyboard reaches: its name, whether its focus shows (an outline or a ring), its size.
+FOCUSED_CONTROL = r"""() => {
+  const control = document.activeElement;
+  const style = getComputedStyle(control);
+  const box = control.getBoundingClientRect();
+  const ring = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+  const name = control.getAttribute('aria-label') || control.innerText || control.placeholder || '';
+  return {tag: control.tagName + '.' + control.className, name: name.trim().split('\n')[0].slice(0, 40),
+          shown: ring || style.boxShadow !== 'none', width: box.width, height: box.height};
+}"""
+
+
+@pytest.mark.browser
+def test_every_control_shows_its_focus_and_is_big_enough_to_touch(browser, chat_url: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    ask_in_browser(page, chat_url, "Which alliance worried both leaders?")
+    page.locator("#question textarea").focus()
+    reached = []
+    for _ in range(40):  # the question box on to the panel, through every control the keyboard reaches
+        page.keyboard.press("Tab")
+        control = page.evaluate(FOCUSED_CONTROL)
+        if control["tag"].startswith("BODY."):  # past the last control
+            break
+        reached.append(control)
+    names = [control["name"] for control in reached]
+    assert {"Send", "New chat", "Settings", "Sources", "Article", "Library"} <= set(names), names
+    assert any(name.startswith("[1] Xi, Putin") for name in names)  # the source cards' buttons
+    assert [c for c in reached if not c["shown"]] == []
+    assert [c["name"] for c in reached if min(c["width"], c["height"]) < 24] == []
+    context.close()

@@ -26,6 +26,7 @@ CSS = """
 #panel { position: sticky; top: 0.5rem; align-self: flex-start; }
 #under-question { align-items: center; }
 #restriction p { margin: 0; }
+#settings .label-wrap, footer a, footer button { min-height: 28px; display: inline-flex; align-items: center; }
 #restriction, #restriction * { overflow: visible !important; }  /* one line: nothing to scroll */
 .sources, .reader { max-height: var(--panel-body); overflow-y: auto; }
 @media (max-width: 899px) {
