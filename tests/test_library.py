@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 
 from embeddings.build import build_index
@@ -80,18 +83,28 @@ def test_an_article_id_not_in_the_index_restricts_to_nothing(two_article_answere
     assert reply.answer == NOTHING_ADMITTED
 
 
+@contextmanager
+def chat_page(browser, answerer: Answerer) -> Iterator:
+    """A browser page (1280 by 800) on a chat served over `answerer`; both closed afterwards."""
+    from tests.conftest import free_port
+    from webui.server import serve
+
+    server = serve(answerer, port=free_port(), block=False)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        yield page
+    finally:
+        context.close()
+        server.close()
+
+
 @pytest.mark.browser
 def test_a_reader_narrows_the_chat_to_one_article_in_the_browser(browser, two_article_answerer: Answerer):
     from playwright.sync_api import expect
 
-    from tests.conftest import free_port
-    from webui.server import serve
-
-    server = serve(two_article_answerer, port=free_port(), block=False)
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    try:
-        page = context.new_page()
-        page.goto(server.url)
+    with chat_page(browser, two_article_answerer) as page:
         expect(page.locator("#restriction")).to_contain_text("Searching all 2 articles.", timeout=30_000)
         page.get_by_role("tab", name="Library").click()
         table = page.locator("#library-table")
@@ -111,6 +124,32 @@ def test_a_reader_narrows_the_chat_to_one_article_in_the_browser(browser, two_ar
         expect(cards.first).to_contain_text("Harbour bridge reopens after repairs", timeout=30_000)
         assert cards.count() == 3 and "Xi, Putin" not in page.locator("#sources").inner_text()
         expect(page.locator("#chat .message.bot").last).to_contain_text("Searching only article")
-    finally:
-        context.close()
-        server.close()
+        page.reload()  # the restriction is kept by the browser, and still applies
+        expect(page.locator("#restriction")).to_contain_text(
+            "Searching only article “Harbour bridge reopens after repairs”", timeout=30_000
+        )
+        box.fill("Where did Xi and Putin meet?")
+        box.press("Enter")
+        expect(page.locator("#chat .message.bot")).to_have_count(2, timeout=30_000)
+        expect(cards.first).to_contain_text("Harbour bridge reopens after repairs")
+        assert "Xi, Putin" not in page.locator("#sources").inner_text()
+
+
+@pytest.mark.browser
+def test_a_narrowed_question_that_finds_nothing_offers_to_search_all_articles(browser, two_article_answerer: Answerer):
+    from playwright.sync_api import expect
+
+    with chat_page(browser, two_article_answerer) as page:
+        page.get_by_role("tab", name="Library").click()
+        page.locator("#date-from textarea, #date-from input").first.fill("2099")
+        expect(page.locator("#restriction")).to_contain_text("Searching only dates 2099", timeout=30_000)
+        box = page.locator("#question textarea")
+        box.fill("Where did Xi and Putin meet?")
+        box.press("Enter")
+        answer = page.locator("#chat .message.bot").last
+        expect(answer).to_contain_text(NOTHING_ADMITTED, timeout=30_000)
+        answer.get_by_role("button", name="Search all articles").click()
+        expect(page.locator("#chat .message.bot")).to_have_count(2, timeout=30_000)
+        expect(page.locator("#chat .message.bot").last).to_contain_text("Beijing")
+        expect(page.locator("#restriction")).to_contain_text("Searching all 2 articles.")
+        expect(page.locator("#chat .search-all")).to_have_count(1)  # only on the narrowed answer

@@ -9,6 +9,7 @@ from embeddings.store import StoredParagraph
 from qa.answer import Passage, Reply
 from qa.retrieve import ArticleText
 from webui.render import conversation_html, escape_markdown, reader_html, sources_html
+from webui.stored import Turn
 
 HOSTILE = (
     'Breaking <script>alert("x")</script> news <img src=x onerror="alert(1)"> '
@@ -38,7 +39,7 @@ def test_sources_panel_escapes_every_article_field():
 
 
 def test_the_conversation_escapes_the_answer_and_its_citations():
-    html = conversation_html([(hostile_reply(), "")], "")
+    html = conversation_html([Turn(hostile_reply())], "")
     for live in ("<script", "<img", "<b>", 'onerror="', "<a "):
         assert live not in html
     assert "&lt;b&gt;Title&lt;/b&gt; [x](javascript:y) — paragraph 1" in html  # shown as text, not a link
@@ -46,7 +47,7 @@ def test_the_conversation_escapes_the_answer_and_its_citations():
 
 def test_every_citation_opens_its_own_answers_source_and_votes_show_as_pressed():
     reply = hostile_reply()
-    html = conversation_html([(reply, "up"), (reply, "")], "")
+    html = conversation_html([Turn(reply, "up"), Turn(reply)], "")
     assert html.count('data-turn="0" data-source="1"') == 2 and html.count('data-turn="1" data-source="1"') == 2
     assert html.count('aria-pressed="true"') == 1 and 'data-turn="0" data-vote="up" aria-pressed="true"' in html
     assert conversation_html([], "<p>Welcome</p>") == '<div class="conversation"><p>Welcome</p></div>'
@@ -99,7 +100,7 @@ def test_the_answer_phrase_is_bold_in_the_chat_and_strong_in_its_card_and_the_re
                       phrase=phrase)  # fmt: skip
     reply = Reply(question="Who founded Boston?", answer=text, found=True, passages=(passage,), answer_passage=0,
                   answer_span=phrase)  # fmt: skip
-    assert "by <strong>&lt;Puritan&gt; settlers</strong>." in conversation_html([(reply, "")], "")
+    assert "by <strong>&lt;Puritan&gt; settlers</strong>." in conversation_html([Turn(reply)], "")
     card = sources_html(reply)
     assert '<strong class="answer-phrase">&lt;Puritan&gt; settlers</strong>' in card
     html = reader_html(reader_article(""), cited(2, (12, 28), (16, 22)))
@@ -109,3 +110,9 @@ def test_the_answer_phrase_is_bold_in_the_chat_and_strong_in_its_card_and_the_re
 def test_a_phrase_outside_its_sentence_is_not_marked():
     html = reader_html(reader_article(""), cited(2, (12, 28), (0, 6)))
     assert "answer-phrase" not in html and '<mark class="answer">The answer here.</mark>' in html
+
+
+def test_a_narrowed_question_that_found_nothing_offers_to_search_all_articles():
+    nothing = Reply(question="Who?", answer="I found nothing in the articles that answers this.", found=False)
+    html = conversation_html([Turn(nothing, narrowed=True), Turn(nothing), Turn(hostile_reply(), narrowed=True)], "")
+    assert html.count('class="search-all"') == 1 and 'class="search-all" data-turn="0"' in html

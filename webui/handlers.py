@@ -6,7 +6,7 @@ lives in `qa`, indexing in `embeddings`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
@@ -35,6 +35,17 @@ class Narrowing:
     source: str | None
     date_from: str | None
     date_to: str | None
+
+    @classmethod
+    def load(cls, kept: object) -> Narrowing:
+        """The narrowing the browser kept (untrusted): what is not of the right shape is dropped."""
+        kept = kept if isinstance(kept, dict) else {}
+        articles = kept.get("articles")
+        text = {
+            key: kept.get(key) if isinstance(kept.get(key), str) else "" for key in ("source", "date_from", "date_to")
+        }
+        chosen = [a for a in articles if isinstance(a, str)] if isinstance(articles, list) else []
+        return cls(chosen, **text)
 
     def restriction(self) -> Restriction:
         return Restriction(
@@ -120,7 +131,7 @@ class PageHandlers:
     def conversation(self, stored: StoredConversation) -> str:
         """The conversation's HTML; before the first question, a welcome with examples from the library."""
         if stored.turns:
-            return conversation_html([(turn.reply, turn.vote) for turn in stored.turns], "")
+            return conversation_html(stored.turns, "")
         entries = self.entries()
         newest = newest_first(entries)
         opening = self.answerer.retriever.article(newest[0].id) if newest else None
@@ -132,25 +143,56 @@ class PageHandlers:
         stored = StoredConversation.load(saved)
         restriction = Narrowing(*narrowing).restriction()
         reply = self.answerer.ask(question or "", k=int(k), earlier=stored.earlier_questions(), restriction=restriction)
-        stored = stored.answered(reply)
+        stored = stored.answered(reply, narrowed=bool(restriction))
         sources = sources_html(reply, len(stored.turns) - 1)
         return self.conversation(stored), sources, "", stored.dump(), gr.Tabs(selected=SOURCES_TAB)
 
-    def describe(self, *narrowing) -> str:
-        return restriction_line(Narrowing(*narrowing).restriction(), self.entries())
+    def search_all(self, raw: str, k: float, saved: dict):
+        """A narrowed question that found nothing, asked again of every article; the library's
+        narrowing is cleared, as the answer now comes from all of them."""
+        stored = StoredConversation.load(saved)
+        turn = stored.turn(_whole(_sent(raw).get("turn")))
+        if turn is None or not turn.offers_all_articles:
+            return (gr.update(),) * 8
+        reply = self.answerer.ask(turn.reply.question, k=int(k), earlier=stored.earlier_questions())
+        stored = stored.answered(reply)
+        sources = sources_html(reply, len(stored.turns) - 1)
+        cleared = [], "", "", ""
+        return self.conversation(stored), sources, stored.dump(), gr.Tabs(selected=SOURCES_TAB), *cleared
+
+    def describe(self, *narrowing):
+        """The restriction line, and the narrowing for the browser to keep across reloads."""
+        chosen = Narrowing(*narrowing)
+        return restriction_line(chosen.restriction(), self.entries()), asdict(chosen)
 
     def search_library(self, search: str) -> list[list]:
         return library_rows(self.entries(), search or "")
 
     def refresh_library(self, search: str, *narrowing):
         """The library as the live index has it (a rebuild may have changed it since the page was built)."""
+        return self._library(search or "", Narrowing(*narrowing))
+
+    def restore_library(self, search: str, kept: dict):
+        """The library, narrowed as the browser kept it (articles no longer indexed left out)."""
+        return self._library(search or "", Narrowing.load(kept))
+
+    def _library(self, search: str, narrowing: Narrowing):
         listed = self.entries()
         sources = sorted({e.source for e in listed if e.source})
+        known = {e.id for e in listed}
+        chosen = Narrowing(
+            [a for a in narrowing.articles or () if a in known],
+            narrowing.source if narrowing.source in sources else "",
+            narrowing.date_from or "",
+            narrowing.date_to or "",
+        )
         return (
-            library_rows(listed, search or ""),
-            gr.update(choices=[(e.title, e.id) for e in listed]),
-            gr.update(choices=[("any source", ""), *[(s, s) for s in sources]]),
-            restriction_line(Narrowing(*narrowing).restriction(), listed),
+            library_rows(listed, search),
+            gr.update(choices=[(e.title, e.id) for e in listed], value=chosen.articles),
+            gr.update(choices=[("any source", ""), *[(s, s) for s in sources]], value=chosen.source),
+            chosen.date_from,
+            chosen.date_to,
+            restriction_line(chosen.restriction(), listed),
         )
 
     def add_articles(

@@ -59,6 +59,8 @@ CSS = """
   font: inherit; color: #1d4ed8; text-decoration: underline; cursor: pointer; text-align: left;
   min-height: 24px; min-width: 24px; }
 .open-source { color: inherit; font-weight: 700; text-decoration: none; }
+.search-all { margin: 0.4rem 0; min-height: 32px; padding: 0.2rem 0.8rem; border-radius: 8px; font: inherit;
+  border: 1px solid #1d4ed8; background: #1d4ed8; color: #fff; cursor: pointer; }
 .votes { display: flex; gap: 0.5rem; margin-top: 0.4rem; }
 .vote { min-height: 32px; padding: 0.2rem 0.8rem; border-radius: 16px; border: 1px solid var(--border-color-primary);
   background: var(--background-fill-primary); color: var(--body-text-color); font: inherit; cursor: pointer; }
@@ -114,6 +116,8 @@ PAGE_JS = """
   document.addEventListener('click', (event) => {
     const vote = event.target.closest('#chat button.vote');
     if (vote) return send('cast-vote', {turn: Number(vote.dataset.turn), vote: vote.dataset.vote});
+    const widen = event.target.closest('#chat button.search-all');
+    if (widen) return send('search-all', {turn: Number(widen.dataset.turn)});
     if (event.target.closest('.back-to-answer')) return goBack();
     const example = event.target.closest('#chat button.example');
     if (example) {  // an example question asks itself, through the question box and its Send button
@@ -207,13 +211,14 @@ def build_page(
             elem_id="masthead",
         )
         saved = gr.BrowserState(StoredConversation().dump(), storage_key="article-qa-conversation")
+        kept_narrowing = gr.BrowserState({}, storage_key="article-qa-library")  # the restriction, across reloads
         vote_id = gr.State("")
         with gr.Row(equal_height=False, elem_id="main"):
             with gr.Column(scale=3, min_width=300, elem_id="conversation"):
                 chat = gr.HTML(handlers.conversation(StoredConversation()), elem_id="chat", js_on_load=None)
                 page_sent = [  # what the page's script sends: a source to open, a vote to record
                     gr.Textbox(elem_id=box, elem_classes=["hidden-input"], container=False)
-                    for box in ("open-source", "cast-vote")
+                    for box in ("open-source", "cast-vote", "search-all")
                 ]
                 with gr.Row(visible=False, elem_id="comment-row", equal_height=True) as comment_row:
                     comment = gr.Textbox(
@@ -289,7 +294,13 @@ def build_page(
             outputs=[chat, sources, question, saved, comment_row, vote_id, reader, panel_tabs],
             api_visibility="private",
         )
-        open_source, cast_vote = page_sent
+        open_source, cast_vote, search_all = page_sent
+        search_all.change(
+            handlers.search_all,
+            inputs=[search_all, top_k, saved],
+            outputs=[chat, sources, saved, panel_tabs, *narrowing],
+            api_visibility="private",
+        ).then(None, js=SHOW_LATEST)
         open_source.change(
             handlers.open_source,
             inputs=[open_source, saved],
@@ -308,15 +319,15 @@ def build_page(
                 inputs=[upload_files, pasted_title, pasted_text, library_search, *narrowing],
                 outputs=[
                     upload_status, upload_files, pasted_title, pasted_text,
-                    library_table, only_articles, only_source, restriction_note,
+                    library_table, only_articles, only_source, date_from, date_to, restriction_note,
                 ],
                 api_visibility="private",
                 concurrency_limit=1,  # one build at a time
             )  # fmt: skip
         page.load(
-            handlers.refresh_library,
-            inputs=[library_search, *narrowing],
-            outputs=[library_table, only_articles, only_source, restriction_note],
+            handlers.restore_library,
+            inputs=[library_search, kept_narrowing],
+            outputs=[library_table, *narrowing, restriction_note],
             api_visibility="private",
         )
         library_search.change(
@@ -326,7 +337,12 @@ def build_page(
             api_visibility="private",
         )
         for control in narrowing:
-            control.change(handlers.describe, inputs=narrowing, outputs=[restriction_note], api_visibility="private")
+            control.change(
+                handlers.describe,
+                inputs=narrowing,
+                outputs=[restriction_note, kept_narrowing],
+                api_visibility="private",
+            )
         page.load(handlers.restore, inputs=[saved], outputs=[chat, sources], api_visibility="private")
         for trigger in (comment.submit, send_note.click):
             trigger(

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from qa.answer import Passage, Reply
 from qa.retrieve import ArticleText
+from webui.stored import Turn
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>:])")
 
@@ -113,17 +114,24 @@ def welcome_html(articles: int, paragraphs: int, examples: Sequence[str]) -> str
     )
 
 
-def conversation_html(turns: Sequence[tuple[Reply, str]], empty: str) -> str:
-    """The conversation, oldest first: each question, its answer and the reader's vote on it
-    ("up", "down" or ""); `empty` (HTML) when nothing has been asked yet."""
+def conversation_html(turns: Sequence[Turn], empty: str) -> str:
+    """The conversation, oldest first: each question, its answer and the reader's vote on it, and
+    for a narrowed question that found nothing, a button to ask it of all the articles; `empty`
+    (HTML) when nothing has been asked yet."""
     if not turns:
         return f'<div class="conversation">{empty}</div>'
     shown = []
-    for index, (reply, vote) in enumerate(turns):
-        asked = f'<div class="message user"><p>{escape_html(reply.question)}</p></div>' if reply.question else ""
+    for index, turn in enumerate(turns):
+        question = turn.reply.question
+        asked = f'<div class="message user"><p>{escape_html(question)}</p></div>' if question else ""
+        widen = (
+            f'<button type="button" class="search-all" data-turn="{index}">Search all articles</button>'
+            if turn.offers_all_articles
+            else ""
+        )
         shown.append(
-            f'<section class="turn" id="turn-{index}">{asked}'
-            f'<div class="message bot">{answer_html(reply, index)}{_vote_buttons(index, vote)}</div></section>'
+            f'<section class="turn" id="turn-{index}">{asked}<div class="message bot">'
+            f"{answer_html(turn.reply, index)}{widen}{_vote_buttons(index, turn.vote)}</div></section>"
         )
     return '<div class="conversation">' + "".join(shown) + "</div>"
 

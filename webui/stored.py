@@ -15,10 +15,17 @@ VOTES = ("up", "down")
 
 @dataclass(frozen=True)
 class Turn:
-    """One question and its reply, and the reader's vote on it ("up", "down" or "")."""
+    """One question and its reply, the reader's vote on it ("up", "down" or ""), and whether the
+    question was narrowed to some articles (a narrowed question that found nothing offers to
+    search them all)."""
 
     reply: Reply
     vote: str = ""
+    narrowed: bool = False
+
+    @property
+    def offers_all_articles(self) -> bool:
+        return self.narrowed and not self.reply.found
 
 
 def _span(value: object) -> tuple[int, int] | None:
@@ -58,14 +65,16 @@ class StoredConversation:
         for stored in saved["turns"]:
             try:
                 vote = stored.get("vote", "")
-                turns.append(Turn(_reply(stored["reply"]), vote if vote in VOTES else ""))
+                narrowed = stored.get("narrowed") is True
+                turns.append(Turn(_reply(stored["reply"]), vote if vote in VOTES else "", narrowed))
             except (TypeError, ValueError, KeyError, AttributeError, IndexError):
                 continue
         shown = saved.get("shown")
         return cls(tuple(turns), shown if isinstance(shown, int) and 0 <= shown < len(turns) else None)
 
     def dump(self) -> dict:
-        return {"turns": [{"reply": asdict(t.reply), "vote": t.vote} for t in self.turns], "shown": self.shown}
+        turns = [{"reply": asdict(t.reply), "vote": t.vote, "narrowed": t.narrowed} for t in self.turns]
+        return {"turns": turns, "shown": self.shown}
 
     def earlier_questions(self) -> list[str]:
         return [turn.reply.question for turn in self.turns if turn.reply.question]
@@ -73,9 +82,9 @@ class StoredConversation:
     def turn(self, index: object) -> Turn | None:
         return self.turns[index] if isinstance(index, int) and 0 <= index < len(self.turns) else None
 
-    def answered(self, reply: Reply) -> StoredConversation:
+    def answered(self, reply: Reply, *, narrowed: bool = False) -> StoredConversation:
         """With `reply` as the newest turn, its sources shown; the oldest turns go past `KEPT_TURNS`."""
-        turns = (*self.turns, Turn(reply))[-KEPT_TURNS:]
+        turns = (*self.turns, Turn(reply, narrowed=narrowed))[-KEPT_TURNS:]
         return StoredConversation(turns, len(turns) - 1)
 
     def voted(self, index: int, vote: str) -> StoredConversation:
