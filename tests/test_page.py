@@ -45,6 +45,12 @@ def ask_in_browser(page, url: str, question: str) -> None:
     page.locator("#sources .source-card").first.wait_for(timeout=30_000)
 
 
+def desktop_page(browser):
+    """A new browser context at 1280 by 800 and its page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    return context, context.new_page()
+
+
 @pytest.mark.browser
 def test_browser_asks_and_sees_citations_and_the_highlighted_sentence(browser, chat_url: str):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -239,8 +245,7 @@ def box_of(page, selector: str) -> dict:
 
 @pytest.mark.browser
 def test_opening_a_source_shows_it_beside_the_chat_without_moving_the_question_box(browser, chat_url: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
+    context, page = desktop_page(browser)
     ask_in_browser(page, chat_url, "Which alliance worried both leaders?")
     question, panel = box_of(page, "#question textarea"), box_of(page, "#panel")
     assert question["y"] + question["height"] <= 800 and panel["x"] > question["x"] + question["width"]
@@ -272,8 +277,7 @@ def test_on_a_phone_the_answer_and_its_source_are_both_on_the_first_screen(brows
 
 @pytest.mark.browser
 def test_a_citation_in_an_earlier_answer_opens_that_answers_own_source(browser, chat_url: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
+    context, page = desktop_page(browser)
     ask_in_browser(page, chat_url, "Which alliance worried both leaders?")
     box = page.locator("#question textarea")
     box.fill("What did Putin call his country's ties with China?")
@@ -377,8 +381,7 @@ FOCUSED_CONTROL = r"""() => {
 
 @pytest.mark.browser
 def test_every_control_shows_its_focus_and_is_big_enough_to_touch(browser, chat_url: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
+    context, page = desktop_page(browser)
     ask_in_browser(page, chat_url, "Which alliance worried both leaders?")
     page.locator("#question textarea").focus()
     reached = []
@@ -393,4 +396,37 @@ def test_every_control_shows_its_focus_and_is_big_enough_to_touch(browser, chat_
     assert any(name.startswith("[1] Xi, Putin") for name in names)  # the source cards' buttons
     assert [c for c in reached if not c["shown"]] == []
     assert [c["name"] for c in reached if min(c["width"], c["height"]) < 24] == []
+    context.close()
+
+
+@pytest.mark.browser
+def test_earlier_conversations_are_listed_by_their_first_question_and_survive_a_reload(browser, chat_url: str):
+    context, page = desktop_page(browser)
+    ask_in_browser(page, chat_url, "Which alliance worried both leaders?")
+    page.locator("#new-chat").click()
+    expect(page.locator("#chat .welcome")).to_be_visible(timeout=30_000)
+    box = page.locator("#question textarea")
+    box.fill("Where did Xi and Putin meet?")
+    stored = page.evaluate("() => localStorage.getItem('article-qa-conversation')")
+    box.press("Enter")
+    expect(page.locator("#chat .message.bot")).to_contain_text("Beijing", timeout=30_000)
+    page.get_by_role("tab", name="Chats").click()
+    listed = page.locator("#conversation-list button.open-conversation")
+    expect(listed).to_have_text(["Which alliance worried both leaders?"])
+    page.wait_for_function(  # the browser has stored the second conversation with its answer
+        "before => localStorage.getItem('article-qa-conversation') !== before", arg=stored, timeout=30_000
+    )
+    page.reload()
+    page.get_by_role("tab", name="Chats").click()
+    expect(listed).to_have_text(["Which alliance worried both leaders?"], timeout=30_000)
+    listed.first.click()  # switch: the first conversation is back, the second goes to the list
+    expect(page.locator("#chat .message.bot")).to_contain_text("AUKUS", timeout=30_000)
+    page.get_by_role("tab", name="Chats").click()
+    expect(listed).to_have_text(["Where did Xi and Putin meet?"])
+    page.get_by_role("button", name="Delete “Where did Xi and Putin meet?”").click()
+    expect(listed).to_have_count(0, timeout=30_000)
+    page.reload()
+    expect(page.locator("#chat .message.bot")).to_contain_text("AUKUS", timeout=30_000)
+    page.get_by_role("tab", name="Chats").click()
+    expect(page.locator("#conversation-list")).to_contain_text("Earlier conversations appear here")
     context.close()

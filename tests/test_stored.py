@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from qa.answer import Passage, Reply
-from webui.stored import KEPT_TURNS, StoredConversation
+from webui.stored import KEPT_CONVERSATIONS, KEPT_TURNS, ConversationList, StoredConversation
 
 
 def reply(question: str) -> Reply:
@@ -38,3 +38,18 @@ def test_the_oldest_questions_leave_past_the_limit():
     for number in range(KEPT_TURNS + 2):
         stored = stored.answered(reply(f"q{number}?"))
     assert len(stored.turns) == KEPT_TURNS and stored.earlier_questions()[0] == "q2?"
+
+
+def test_earlier_conversations_are_kept_newest_first_and_an_empty_one_is_not():
+    first = StoredConversation().answered(reply("first?"))
+    second = StoredConversation().answered(reply("second?"))
+    earlier = ConversationList().keeping(first).keeping(StoredConversation()).keeping(second)
+    back = ConversationList.load(json.loads(json.dumps(earlier.dump())))
+    assert [c.title for c in back.conversations] == ["second?", "first?"]
+    assert back.get(1) == first and back.get(2) is None and back.get(True) is None
+    assert [c.title for c in back.without(0).conversations] == ["first?"]
+    assert ConversationList.load({"not": "a list"}) == ConversationList()
+    many = ConversationList()
+    for number in range(KEPT_CONVERSATIONS + 1):
+        many = many.keeping(StoredConversation().answered(reply(f"q{number}?")))
+    assert len(many.conversations) == KEPT_CONVERSATIONS and many.conversations[0].title == f"q{KEPT_CONVERSATIONS}?"

@@ -18,8 +18,15 @@ from embeddings.uploads import Upload, save_pasted, save_upload
 from qa.answer import Answerer
 from qa.feedback import FeedbackLog, FeedbackNotSaved
 from qa.library import LibraryEntry, Restriction, library
-from webui.render import conversation_html, escape_markdown, reader_html, sources_html, welcome_html
-from webui.stored import VOTES, StoredConversation
+from webui.render import (
+    conversation_html,
+    conversations_html,
+    escape_markdown,
+    reader_html,
+    sources_html,
+    welcome_html,
+)
+from webui.stored import VOTES, ConversationList, StoredConversation
 from webui.welcome import example_questions, newest_first
 
 LIBRARY_ROWS = 200  # articles the library table shows at once; the search box finds the others
@@ -248,16 +255,45 @@ class PageHandlers:
                 lines.append(f"Indexed {count} from “{entry.title}”{named}.")
         return [*lines, "Ask about them now."]
 
-    def restore(self, saved: dict):
-        stored = StoredConversation.load(saved)
+    def restore(self, saved: dict, kept: list):
+        """The page as the browser left it: the conversation, its sources, the earlier conversations."""
+        return *self._showing(StoredConversation.load(saved)), self._listed(ConversationList.load(kept))
+
+    def _showing(self, stored: StoredConversation) -> tuple[str, str]:
         shown = stored.turn(stored.shown)
         return self.conversation(stored), sources_html(shown and shown.reply, stored.shown or 0)
 
-    def clear(self):
+    def _listed(self, earlier: ConversationList) -> str:
+        return conversations_html([conversation.title for conversation in earlier.conversations])
+
+    def new_chat(self, saved: dict, kept: list):
+        """An empty conversation; the one before it goes to the top of the list of conversations."""
+        earlier = ConversationList.load(kept).keeping(StoredConversation.load(saved))
         cleared = StoredConversation()
-        hide_comment = gr.update(visible=False)
-        shown = self.conversation(cleared), sources_html(None), "", cleared.dump()
-        return *shown, hide_comment, "", READER_EMPTY, gr.Tabs(selected=SOURCES_TAB)
+        shown = self.conversation(cleared), sources_html(None), "", cleared.dump(), gr.update(visible=False)
+        return *shown, "", READER_EMPTY, gr.Tabs(selected=SOURCES_TAB), earlier.dump(), self._listed(earlier)
+
+    def open_conversation(self, raw: str, saved: dict, kept: list):
+        """Conversation i of the list becomes the current one; the current one goes to the list."""
+        earlier, index = ConversationList.load(kept), _whole(_sent(raw).get("index"))
+        chosen = earlier.get(index)
+        if chosen is None:
+            return (gr.update(),) * 6
+        earlier = earlier.without(index).keeping(StoredConversation.load(saved))
+        return (
+            *self._showing(chosen),
+            chosen.dump(),
+            earlier.dump(),
+            self._listed(earlier),
+            gr.Tabs(selected=SOURCES_TAB),
+        )
+
+    def delete_conversation(self, raw: str, kept: list):
+        earlier = ConversationList.load(kept)
+        index = _whole(_sent(raw).get("index"))
+        if earlier.get(index) is not None:
+            earlier = earlier.without(index)
+        return earlier.dump(), self._listed(earlier)
 
     def vote(self, raw: str, saved: dict):
         """Record a like or dislike once (a second click on the same vote changes nothing), and keep it

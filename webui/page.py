@@ -61,6 +61,13 @@ CSS = """
 .open-source { color: inherit; font-weight: 700; text-decoration: none; }
 .search-all { margin: 0.4rem 0; min-height: 32px; padding: 0.2rem 0.8rem; border-radius: 8px; font: inherit;
   border: 1px solid #1d4ed8; background: #1d4ed8; color: #fff; cursor: pointer; }
+.conversations { list-style: none; padding: 0; margin: 0; display: flex; flex-direction: column; gap: 0.4rem; }
+.conversations li { display: flex; gap: 0.5rem; align-items: center; }
+.open-conversation { flex: 1; text-align: left; font: inherit; padding: 0.4rem 0.7rem; min-height: 32px;
+  border: 1px solid var(--border-color-primary); border-radius: 8px; background: var(--background-fill-secondary);
+  color: var(--body-text-color); cursor: pointer; }
+.delete-conversation { font: inherit; min-height: 32px; padding: 0.2rem 0.7rem; border-radius: 8px; cursor: pointer;
+  border: 1px solid #b91c1c; color: #b91c1c; background: var(--background-fill-primary); }
 .votes { display: flex; gap: 0.5rem; margin-top: 0.4rem; }
 .vote { min-height: 32px; padding: 0.2rem 0.8rem; border-radius: 16px; border: 1px solid var(--border-color-primary);
   background: var(--background-fill-primary); color: var(--body-text-color); font: inherit; cursor: pointer; }
@@ -116,6 +123,11 @@ PAGE_JS = """
   document.addEventListener('click', (event) => {
     const vote = event.target.closest('#chat button.vote');
     if (vote) return send('cast-vote', {turn: Number(vote.dataset.turn), vote: vote.dataset.vote});
+    const listed = event.target.closest('#conversation-list button[data-index]');
+    if (listed) {
+      const box = listed.classList.contains('delete-conversation') ? 'delete-conversation' : 'open-conversation';
+      return send(box, {index: Number(listed.dataset.index)});
+    }
     const widen = event.target.closest('#chat button.search-all');
     if (widen) return send('search-all', {turn: Number(widen.dataset.turn)});
     if (event.target.closest('.back-to-answer')) return goBack();
@@ -212,13 +224,14 @@ def build_page(
         )
         saved = gr.BrowserState(StoredConversation().dump(), storage_key="article-qa-conversation")
         kept_narrowing = gr.BrowserState({}, storage_key="article-qa-library")  # the restriction, across reloads
+        kept_conversations = gr.BrowserState([], storage_key="article-qa-conversations")  # the earlier ones
         vote_id = gr.State("")
         with gr.Row(equal_height=False, elem_id="main"):
             with gr.Column(scale=3, min_width=300, elem_id="conversation"):
                 chat = gr.HTML(handlers.conversation(StoredConversation()), elem_id="chat", js_on_load=None)
                 page_sent = [  # what the page's script sends: a source to open, a vote to record
                     gr.Textbox(elem_id=box, elem_classes=["hidden-input"], container=False)
-                    for box in ("open-source", "cast-vote", "search-all")
+                    for box in ("open-source", "cast-vote", "search-all", "open-conversation", "delete-conversation")
                 ]
                 with gr.Row(visible=False, elem_id="comment-row", equal_height=True) as comment_row:
                     comment = gr.Textbox(
@@ -250,6 +263,8 @@ def build_page(
                     sources = gr.HTML(sources_html(None), elem_id="sources", js_on_load=None)
                 with gr.Tab("Article", id=ARTICLE_TAB, elem_id="article-tab"):
                     reader = gr.HTML(READER_EMPTY, elem_id="reader", js_on_load=None)
+                with gr.Tab("Chats", id="chats", elem_id="chats"):
+                    conversation_list = gr.HTML(elem_id="conversation-list", js_on_load=None)
                 with gr.Tab("Library", id="library", elem_id="library"):
                     library_search = gr.Textbox(
                         placeholder="Find an article by title, source or date…",
@@ -290,11 +305,27 @@ def build_page(
                 trigger_mode="always_last",
             ).then(None, js=SHOW_LATEST)
         new_chat.click(
-            handlers.clear,
-            outputs=[chat, sources, question, saved, comment_row, vote_id, reader, panel_tabs],
+            handlers.new_chat,
+            inputs=[saved, kept_conversations],
+            outputs=[
+                chat, sources, question, saved, comment_row, vote_id, reader, panel_tabs,
+                kept_conversations, conversation_list,
+            ],
+            api_visibility="private",
+        )  # fmt: skip
+        open_source, cast_vote, search_all, open_conversation, delete_conversation = page_sent
+        open_conversation.change(
+            handlers.open_conversation,
+            inputs=[open_conversation, saved, kept_conversations],
+            outputs=[chat, sources, saved, kept_conversations, conversation_list, panel_tabs],
+            api_visibility="private",
+        ).then(None, js=SHOW_LATEST)
+        delete_conversation.change(
+            handlers.delete_conversation,
+            inputs=[delete_conversation, kept_conversations],
+            outputs=[kept_conversations, conversation_list],
             api_visibility="private",
         )
-        open_source, cast_vote, search_all = page_sent
         search_all.change(
             handlers.search_all,
             inputs=[search_all, top_k, saved],
@@ -343,7 +374,12 @@ def build_page(
                 outputs=[restriction_note, kept_narrowing],
                 api_visibility="private",
             )
-        page.load(handlers.restore, inputs=[saved], outputs=[chat, sources], api_visibility="private")
+        page.load(
+            handlers.restore,
+            inputs=[saved, kept_conversations],
+            outputs=[chat, sources, conversation_list],
+            api_visibility="private",
+        )
         for trigger in (comment.submit, send_note.click):
             trigger(
                 handlers.send_comment,

@@ -136,6 +136,19 @@ def conversation_html(turns: Sequence[Turn], empty: str) -> str:
     return '<div class="conversation">' + "".join(shown) + "</div>"
 
 
+def conversations_html(titles: Sequence[str]) -> str:
+    """The earlier conversations, each named by its first question, to open or delete."""
+    if not titles:
+        return '<p class="conversations-empty">Earlier conversations appear here after "New chat".</p>'
+    rows = "".join(
+        f'<li><button type="button" class="open-conversation" data-index="{index}">{escape_html(title)}</button>'
+        f'<button type="button" class="delete-conversation" data-index="{index}"'
+        f' aria-label="Delete “{escape_html(title)}”">Delete</button></li>'
+        for index, title in enumerate(titles)
+    )
+    return f'<ul class="conversations">{rows}</ul>'
+
+
 def sources_html(reply: Reply | None, turn: int = 0, selected: int | None = None) -> str:
     """The sources panel for answer `turn`: one card per cited passage, the matching sentence
     highlighted, card `selected` (1-based) marked as the one open in the reader."""

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from qa.answer import Passage, Reply
 
 KEPT_TURNS = 50  # questions the browser keeps; older ones leave the conversation
+KEPT_CONVERSATIONS = 20  # earlier conversations the browser keeps; older ones are forgotten
 VOTES = ("up", "down")
 
 
@@ -76,6 +77,11 @@ class StoredConversation:
         turns = [{"reply": asdict(t.reply), "vote": t.vote, "narrowed": t.narrowed} for t in self.turns]
         return {"turns": turns, "shown": self.shown}
 
+    @property
+    def title(self) -> str:
+        """The conversation's first question, which names it in the list of conversations."""
+        return next(iter(self.earlier_questions()), "(no question)")
+
     def earlier_questions(self) -> list[str]:
         return [turn.reply.question for turn in self.turns if turn.reply.question]
 
@@ -94,3 +100,31 @@ class StoredConversation:
 
     def showing(self, index: int) -> StoredConversation:
         return replace(self, shown=index)
+
+
+@dataclass(frozen=True)
+class ConversationList:
+    """The reader's earlier conversations, the most recent first, kept in the browser beside the
+    current one (which "New chat" or opening another puts at the top)."""
+
+    conversations: tuple[StoredConversation, ...] = ()
+
+    @classmethod
+    def load(cls, saved: object) -> ConversationList:
+        loaded = (StoredConversation.load(kept) for kept in saved) if isinstance(saved, list) else ()
+        return cls(tuple(conversation for conversation in loaded if conversation.turns))
+
+    def dump(self) -> list[dict]:
+        return [conversation.dump() for conversation in self.conversations]
+
+    def get(self, index: object) -> StoredConversation | None:
+        in_range = isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(self.conversations)
+        return self.conversations[index] if in_range else None
+
+    def keeping(self, current: StoredConversation) -> ConversationList:
+        """With `current` at the top, if anything was asked in it."""
+        kept = (current, *self.conversations) if current.turns else self.conversations
+        return ConversationList(kept[:KEPT_CONVERSATIONS])
+
+    def without(self, index: int) -> ConversationList:
+        return ConversationList(tuple(c for number, c in enumerate(self.conversations) if number != index))
