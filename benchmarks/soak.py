@@ -1,13 +1,15 @@
 """Soak: the chat under steady load for minutes while a rebuild adds articles every minute.
 
-    python benchmarks/soak.py [--minutes 10] [--clients 16] [--rebuild-every 60] [--warm-up 180]
+    python benchmarks/soak.py [--minutes 10] [--clients 16] [--rebuild-every 60] [--warm-up 180] [--same-size]
 
 Copies the SQuAD dev articles and their index (made by `python -m qa.evaluate`, in .cache/squad)
 into a temporary folder, starts `app.py` on them and has `--clients` threads ask SQuAD dev
 questions over loopback for the whole run, half through `/api/ask`, half through Gradio's `/ask`
 (the chat page's path). Every `--rebuild-every` seconds one more SQuAD train article is added to
 the folder and `python -m embeddings.build --index ...` brings the index up to date, as a user
-would, while the server keeps answering and picks up each new index. Every 10 s the server's
+would, while the server keeps answering and picks up each new index. With `--same-size` each new
+article replaces the one added before, so the index stays the same size: memory that still grows
+is not the index's. Every 10 s the server's
 resident memory and open file handles are sampled.
 
 Prints requests, failures, latency, each rebuild, the memory slope after the warm-up (least
@@ -81,6 +83,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--rebuild-every", type=float, default=60, help="seconds between rebuilds")
     parser.add_argument("--warm-up", type=float, default=180, help="seconds left out of the memory slope")
+    parser.add_argument("--same-size", action="store_true", help="each added article replaces the one before")
     parser.add_argument("--cache", type=Path, default=CACHE)
     args = parser.parse_args()
 
@@ -150,7 +153,8 @@ def main() -> int:
                     building = None
                 if not building and time.monotonic() >= next_rebuild and time.monotonic() < stop_at:
                     article = extra[len(added) % len(extra)]
-                    write_jsonl([article], articles / f"added-{len(added):03d}.jsonl")
+                    name = "added.jsonl" if args.same_size else f"added-{len(added):03d}.jsonl"
+                    write_jsonl([article], articles / name)
                     added.append(article)
                     build = subprocess.Popen(
                         [sys.executable, "-m", "embeddings.build", "--index", str(index), "--quiet"],
