@@ -60,15 +60,6 @@ class Narrowing:
         )
 
 
-@dataclass(frozen=True)
-class PastedArticle:
-    """What a reader dropped or pasted into "Add articles"."""
-
-    files: list[str] | None
-    title: str | None
-    text: str | None
-
-
 def _sent(raw: str) -> dict:
     """What the page's script sent (untrusted JSON): an object, or an empty one."""
     try:
@@ -212,11 +203,10 @@ class PageHandlers:
         progress=gr.Progress(track_tqdm=True),  # noqa: B008 - Gradio passes its progress bar in here
     ):
         """Save what was dropped or pasted, index it at once, and say in plain words what came of each."""
-        added = PastedArticle(files, pasted_title, pasted_text)
         folder = self.articles_dir
-        uploads = [save_upload(folder, Path(f).name, Path(f).read_bytes()) for f in added.files or []]
-        if (added.title or "").strip() or (added.text or "").strip():
-            uploads.append(save_pasted(folder, added.title or "", added.text or ""))
+        uploads = [save_upload(folder, Path(f).name, Path(f).read_bytes()) for f in files or []]
+        if (pasted_title or "").strip() or (pasted_text or "").strip():
+            uploads.append(save_pasted(folder, pasted_title or "", pasted_text or ""))
         lines = [f"Not added: {upload.name} ({upload.reason})." for upload in uploads if not upload.saved]
         saved = [upload for upload in uploads if upload.saved]
         if saved:
