@@ -239,8 +239,13 @@ AXE_SCRIPT = ROOT / ".cache" / "axe-core" / "axe.min.js"  # fetched from npm by 
 def accessibility_violations(page) -> list[dict]:
     """axe-core's violations on `page` as it is now: rule id, impact (minor to critical), help, where."""
     assert AXE_SCRIPT.exists(), f"{AXE_SCRIPT} is missing: scripts/test.sh fetches axe-core from npm"
-    # Audit the page at rest: not half-way through an update, when Gradio fades what it is redrawing.
-    page.wait_for_function("() => !document.querySelector('.pending, .translucent, .generating')")
+    # Audit the page at rest: not half-way through an update, when Gradio fades what it is redrawing,
+    # nor while what it redrew fades back in (a 0.2 s opacity transition after `.pending` goes).
+    page.wait_for_function(
+        "() => !document.querySelector('.pending, .translucent, .generating')"
+        " && document.getAnimations().every(a => a.playState !== 'running'"
+        " || a.effect.getTiming().iterations === Infinity)"
+    )
     page.add_script_tag(path=str(AXE_SCRIPT))
     violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
     return [

@@ -348,6 +348,7 @@ def test_axe_core_finds_no_serious_problem_on_the_page_in_any_state(browser, cha
     page = context.new_page()
     page.goto(chat_url)
     expect(page.locator("#chat .welcome")).to_be_visible(timeout=30_000)
+    expect(page.locator("#restriction")).to_contain_text("Searching", timeout=30_000)  # loaded in full
     found = {"first load": accessibility_violations(page)}
     box = page.locator("#question textarea")
     box.fill("Which alliance worried both leaders?")
