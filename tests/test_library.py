@@ -107,16 +107,21 @@ def test_a_reader_narrows_the_chat_to_one_article_in_the_browser(browser, two_ar
     with chat_page(browser, two_article_answerer) as page:
         expect(page.locator("#restriction")).to_contain_text("Searching all 2 articles.", timeout=30_000)
         page.get_by_role("tab", name="Library").click()
-        table = page.locator("#library-table")
-        expect(table).to_contain_text("Xi, Putin show united front amid tensions with West")
-        expect(table).to_contain_text("Harbour Times")
+        checklist = page.locator("#only-articles")
+        expect(checklist).to_contain_text("Xi, Putin show united front amid tensions with West")
+        bridge = "Harbour bridge reopens after repairs · Harbour Times · 2022-03-01 · 3 paragraphs"
+        expect(checklist).to_contain_text(bridge)
+        expect(checklist).to_contain_text("All 2 articles. Tick some")
         page.locator("#library-search textarea, #library-search input").first.fill("harbour")
-        expect(table).not_to_contain_text("Xi, Putin show united front")
-        page.locator("#only-articles input").click()
-        page.get_by_role("option", name="Harbour bridge reopens after repairs").click()
+        expect(checklist).not_to_contain_text("Xi, Putin show united front")
+        expect(checklist).to_contain_text("1 of 2 articles")
+        page.get_by_role("checkbox", name="Harbour bridge reopens after repairs").check()
         expect(page.locator("#restriction")).to_contain_text(
             "Searching only article “Harbour bridge reopens after repairs”", timeout=30_000
         )
+        page.locator("#library-search textarea, #library-search input").first.fill("")  # the ticked one stays ticked
+        expect(checklist).to_contain_text("Xi, Putin show united front")
+        expect(page.get_by_role("checkbox", name="Harbour bridge reopens after repairs")).to_be_checked()
         box = page.locator("#question textarea")
         box.fill("What did Putin call his country's ties with China?")
         box.press("Enter")
@@ -133,6 +138,25 @@ def test_a_reader_narrows_the_chat_to_one_article_in_the_browser(browser, two_ar
         expect(page.locator("#chat .message.bot")).to_have_count(2, timeout=30_000)
         expect(cards.first).to_contain_text("Harbour bridge reopens after repairs")
         assert "Xi, Putin" not in page.locator("#sources").inner_text()
+        page.get_by_role("tab", name="Library").click()
+        page.get_by_role("button", name="Search all articles again").click()
+        expect(page.locator("#restriction")).to_contain_text("Searching all 2 articles.", timeout=30_000)
+        expect(page.get_by_role("checkbox", name="Harbour bridge reopens after repairs")).not_to_be_checked()
+
+
+@pytest.mark.browser
+def test_the_source_and_date_filters_narrow_the_checklist_and_the_search(browser, two_article_answerer: Answerer):
+    from playwright.sync_api import expect
+
+    with chat_page(browser, two_article_answerer) as page:
+        expect(page.locator("#restriction")).to_contain_text("Searching all 2 articles.", timeout=30_000)  # loaded
+        page.get_by_role("tab", name="Library").click()
+        checklist = page.locator("#only-articles")
+        expect(checklist).to_contain_text("Xi, Putin show united front")
+        page.locator("#date-from textarea, #date-from input").first.press_sequentially("2022-02")  # typed
+        expect(page.locator("#restriction")).to_contain_text("Searching only dates 2022-02 to …", timeout=30_000)
+        expect(checklist).not_to_contain_text("Xi, Putin show united front")  # undated: left out by a date bound
+        expect(checklist).to_contain_text("1 of 2 articles.")
 
 
 @pytest.mark.browser

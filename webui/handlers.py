@@ -6,7 +6,7 @@ lives in `qa`, indexing in `embeddings`.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
@@ -29,7 +29,7 @@ from webui.render import (
 from webui.stored import VOTES, ConversationList, StoredConversation
 from webui.welcome import example_questions, newest_first
 
-LIBRARY_ROWS = 200  # articles the library table shows at once; the search box finds the others
+LIBRARY_SHOWN = 200  # articles the library checklist shows at once; the search box finds the others
 READER_EMPTY = '<div class="reader-empty">Click a source to read its whole article here.</div>'
 SOURCES_TAB, ARTICLE_TAB = "sources", "article"  # the panel's tabs an answer or a citation shows
 
@@ -101,11 +101,30 @@ class VotePick:
         return cls(turn, vote) if turn is not None and vote in VOTES else None
 
 
-def library_rows(entries: list[LibraryEntry], search: str) -> list[list]:
-    """The library table: articles whose title, source or date contain `search`."""
+def article_label(entry: LibraryEntry) -> str:
+    """One line of the library's checklist: title, then source and date where the article has them."""
+    count = "1 paragraph" if entry.paragraphs == 1 else f"{entry.paragraphs} paragraphs"
+    return " · ".join([entry.title, *(detail for detail in (entry.source, entry.date) if detail), count])
+
+
+def library_checklist(entries: list[LibraryEntry], search: str, narrowing: Narrowing):
+    """The library's checklist: the ticked articles, then those the search box and the source and
+    date filters find (at most LIBRARY_SHOWN), with how many match in its caption."""
+    ticked = set(narrowing.articles or ())
+    filters = replace(narrowing.restriction(), articles=())
     needle = search.casefold().strip()
-    found = [e for e in entries if needle in f"{e.title} {e.source} {e.date}".casefold()]
-    return [[e.title, e.source, e.date, e.paragraphs] for e in found[:LIBRARY_ROWS]]
+    found = [
+        e
+        for e in entries
+        if e.id not in ticked and filters.admits(e) and needle in f"{e.title} {e.source} {e.date}".casefold()
+    ]
+    shown = [e for e in entries if e.id in ticked] + found[:LIBRARY_SHOWN]
+    matching = len(found) + len(ticked)
+    counts = f"{matching} of {len(entries)} articles" if matching < len(entries) else f"All {len(entries)} articles"
+    if len(found) > LIBRARY_SHOWN:
+        counts += f", the first {LIBRARY_SHOWN} shown (search to find the others)"
+    counts += ". Tick some to ask only them; the line under the question box says what is searched."
+    return gr.update(choices=[(article_label(e), e.id) for e in shown], value=sorted(ticked), info=counts)
 
 
 def restriction_line(restriction: Restriction, entries: list[LibraryEntry]) -> str:
@@ -145,26 +164,27 @@ class PageHandlers:
         sources = sources_html(reply, len(stored.turns) - 1)
         return self.conversation(stored), sources, "", stored.dump(), gr.Tabs(selected=SOURCES_TAB)
 
-    def search_all(self, raw: str, k: float, saved: dict):
+    def search_all(self, raw: str, k: float, saved: dict, search: str):
         """A narrowed question that found nothing, asked again of every article; the library's
         narrowing is cleared, as the answer now comes from all of them."""
         stored = StoredConversation.load(saved)
         turn = stored.turn(_whole(_sent(raw).get("turn")))
         if turn is None or not turn.offers_all_articles:
-            return (gr.update(),) * 8
+            return (gr.update(),) * 9
         reply = self.answerer.ask(turn.reply.question, k=int(k), earlier=stored.earlier_questions())
         stored = stored.answered(reply)
         sources = sources_html(reply, len(stored.turns) - 1)
-        cleared = [], "", "", ""
-        return self.conversation(stored), sources, stored.dump(), gr.Tabs(selected=SOURCES_TAB), *cleared
+        shown = self.conversation(stored), sources, stored.dump(), gr.Tabs(selected=SOURCES_TAB)
+        return *shown, *self.clear_narrowing(search)
 
     def describe(self, *narrowing):
         """The restriction line, and the narrowing for the browser to keep across reloads."""
         chosen = Narrowing(*narrowing)
         return restriction_line(chosen.restriction(), self.entries()), asdict(chosen)
 
-    def search_library(self, search: str) -> list[list]:
-        return library_rows(self.entries(), search or "")
+    def search_library(self, search: str, *narrowing):
+        """The checklist again, as the search box and the source and date filters now choose."""
+        return library_checklist(self.entries(), search or "", Narrowing(*narrowing))
 
     def refresh_library(self, search: str, *narrowing):
         """The library as the live index has it (a rebuild may have changed it since the page was built)."""
@@ -173,6 +193,10 @@ class PageHandlers:
     def restore_library(self, search: str, kept: dict):
         """The library, narrowed as the browser kept it (articles no longer indexed left out)."""
         return self._library(search or "", Narrowing.load(kept))
+
+    def clear_narrowing(self, search: str):
+        """Every article searched again: nothing ticked, no source or date bound."""
+        return self._library(search or "", Narrowing([], "", "", ""))
 
     def _library(self, search: str, narrowing: Narrowing):
         listed = self.entries()
@@ -185,8 +209,7 @@ class PageHandlers:
             narrowing.date_to or "",
         )
         return (
-            library_rows(listed, search),
-            gr.update(choices=[(e.title, e.id) for e in listed], value=chosen.articles),
+            library_checklist(listed, search, chosen),
             gr.update(choices=[("any source", ""), *[(s, s) for s in sources]], value=chosen.source),
             chosen.date_from,
             chosen.date_to,

@@ -13,8 +13,6 @@ from webui.handlers import ARTICLE_TAB, READER_EMPTY, SOURCES_TAB, PageHandlers
 from webui.render import escape_html, sources_html
 from webui.stored import StoredConversation
 
-LIBRARY_HEADERS = ["Title", "Source", "Date", "Paragraphs"]
-
 CSS = """
 /* Desktop: the conversation on the left with the question box at its foot, the panel on the right;
    the page itself does not scroll, each area scrolls inside, so opening a source moves nothing. */
@@ -29,6 +27,8 @@ CSS = """
 #settings .label-wrap, footer a, footer button { min-height: 28px; display: inline-flex; align-items: center; }
 #restriction, #restriction * { overflow: visible !important; }  /* one line: nothing to scroll */
 .sources, .reader { max-height: var(--panel-body); overflow-y: auto; }
+#only-articles .wrap { flex-direction: column; flex-wrap: nowrap; max-height: calc(var(--panel-body) - 260px);
+  min-height: 120px; overflow-y: auto; }  /* a checklist, one article a line, scrolling inside the panel */
 @media (max-width: 899px) {
   /* A phone: the panel above the conversation, each a share of the screen, both in view. */
   /* Gradio scopes the rules in here to its container's content: they name only what is inside it */
@@ -271,16 +271,18 @@ def build_page(
                         show_label=False,
                         elem_id="library-search",
                     )
-                    library_table = gr.Dataframe(
-                        headers=LIBRARY_HEADERS, interactive=False, elem_id="library-table", max_height=300
+                    with gr.Row(elem_id="library-filters"):
+                        only_source = gr.Dropdown(
+                            label="Source", elem_id="only-source", choices=[("any source", "")], min_width=90
+                        )
+                        date_from = gr.Textbox(
+                            label="From date", placeholder="YYYY-MM-DD", elem_id="date-from", min_width=90
+                        )
+                        date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="date-to", min_width=90)
+                    only_articles = gr.CheckboxGroup(label="Ask only these articles", elem_id="only-articles")
+                    clear_narrowing = gr.Button(
+                        "Search all articles again", variant="secondary", size="sm", elem_id="clear-narrowing"
                     )
-                    only_articles = gr.Dropdown(
-                        label="Only these articles", multiselect=True, elem_id="only-articles", choices=[]
-                    )
-                    with gr.Row():
-                        only_source = gr.Dropdown(label="Source", elem_id="only-source", choices=[("any source", "")])
-                        date_from = gr.Textbox(label="From date", placeholder="2022-01-01", elem_id="date-from")
-                        date_to = gr.Textbox(label="To date", placeholder="2022-12-31", elem_id="date-to")
                 if articles_dir is not None:
                     with gr.Tab("Add articles", id="add-articles", elem_id="add-articles"):
                         upload_files = gr.File(
@@ -295,7 +297,8 @@ def build_page(
                         upload_status = gr.Markdown(elem_id="upload-status")
         # "always_last": a question sent while the previous one is being answered is answered
         # next, not silently dropped (Gradio's default ignores it).
-        narrowing = [only_articles, only_source, date_from, date_to]
+        dates = [date_from, date_to]
+        narrowing = [only_articles, only_source, *dates]
         for trigger in (question.submit, send.click):
             trigger(
                 handlers.respond,
@@ -328,8 +331,8 @@ def build_page(
         )
         search_all.change(
             handlers.search_all,
-            inputs=[search_all, top_k, saved],
-            outputs=[chat, sources, saved, panel_tabs, *narrowing],
+            inputs=[search_all, top_k, saved, library_search],
+            outputs=[chat, sources, saved, panel_tabs, *narrowing, restriction_note],
             api_visibility="private",
         ).then(None, js=SHOW_LATEST)
         open_source.change(
@@ -348,23 +351,26 @@ def build_page(
             add_button.click(
                 handlers.add_articles,
                 inputs=[upload_files, pasted_title, pasted_text, library_search, *narrowing],
-                outputs=[
-                    upload_status, upload_files, pasted_title, pasted_text,
-                    library_table, only_articles, only_source, date_from, date_to, restriction_note,
-                ],
+                outputs=[upload_status, upload_files, pasted_title, pasted_text, *narrowing, restriction_note],
                 api_visibility="private",
                 concurrency_limit=1,  # one build at a time
             )  # fmt: skip
         page.load(
             handlers.restore_library,
             inputs=[library_search, kept_narrowing],
-            outputs=[library_table, *narrowing, restriction_note],
+            outputs=[*narrowing, restriction_note],
             api_visibility="private",
         )
-        library_search.change(
-            handlers.search_library,
+        # What the checklist lists, redrawn on what the reader does only (the search box is never set by
+        # the server): a restored or cleared library sets the checklist itself, and a redraw racing it
+        # would untick what it restored. Gradio's typed `input` misses a pasted date, so leaving the box counts.
+        redraw = {"fn": handlers.search_library, "inputs": [library_search, *narrowing], "outputs": [only_articles]}
+        for trigger in (library_search.change, only_source.input, *(b.input for b in dates), *(b.blur for b in dates)):
+            trigger(**redraw, api_visibility="private")
+        clear_narrowing.click(
+            handlers.clear_narrowing,
             inputs=[library_search],
-            outputs=[library_table],
+            outputs=[*narrowing, restriction_note],
             api_visibility="private",
         )
         for control in narrowing:
