@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from qa.conversation import conversation_context, rewrite_bare_question
+from qa.conversation import read_in_conversation
 from qa.library import Restriction, allowed_rows
 from qa.ranking import Mode, quote_scores, reranked_by_reading
 from qa.reader import Reader, SentenceReader
@@ -256,17 +256,16 @@ class Answerer:
             allowed = admitted if allowed is None else allowed & admitted
             if not allowed.any():
                 return Reply(question=cleaned, answer=NOTHING_ADMITTED, found=False, notes=notes)
-        searched = cleaned
-        context = conversation_context(cleaned, [clean_question(q)[0] for q in earlier])
-        rewritten = rewrite_bare_question(cleaned, context)
-        if rewritten:
-            searched, question_vector = rewritten, None
-            notes = (*notes, f"Read as: {rewritten}")
-        elif context:  # the earlier questions steer the meaning (vector); the words searched stay the new ones
-            own, before = self.retriever.encoder.encode([cleaned, " ".join(context)])
+        reading = read_in_conversation(cleaned, [clean_question(q)[0] for q in earlier])
+        searched = reading.searched
+        if searched != cleaned:  # a bare question word filled in from the question before
+            question_vector = None
+        elif reading.context:  # the earlier questions steer the meaning (vector); the words searched stay the new ones
+            own, before = self.retriever.encoder.encode([cleaned, " ".join(reading.context)])
             mixed = (own if question_vector is None else question_vector) + self.weights.context * before
             question_vector = mixed / np.linalg.norm(mixed)
-            notes = (*notes, "Read as a follow-up to: " + " / ".join(context))
+        if reading.note:
+            notes = (*notes, reading.note)
         candidates = self.retriever.search(searched, k=k, mode=mode, question_vector=question_vector, allowed=allowed)
         if self.reader is None:
             read, threshold = by_similarity(candidates, self.weights), self.weights.min_relevance

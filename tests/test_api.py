@@ -94,7 +94,7 @@ def test_earlier_questions_make_a_follow_up(chat_url: str):
     by_json = call(api, data=body, headers={"Content-Type": "application/json"})
     assert by_get == by_form == by_json
     status, reply = by_get
-    assert status == 200 and reply["notes"] == ["Read as: when did Xi and Putin meet?"]
+    assert status == 200 and reply["notes"] == ["Read as: “When did Xi and Putin meet?”"]
     body = json.dumps({"q": "And when?", "earlier": "not a list"}).encode()
     status, reply = call(api, data=body, headers={"Content-Type": "application/json"})
     assert status == 400 and "earlier must be a list" in reply["error"]

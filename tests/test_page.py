@@ -117,7 +117,7 @@ def test_a_follow_up_in_the_chat_is_read_with_the_question_before_it(browser, ch
     box.fill("And when?")
     box.press("Enter")
     expect(page.locator("#chat .message.bot").nth(1)).to_contain_text(
-        "Read as: when did Xi and Putin meet?", timeout=30_000
+        "Read as: “When did Xi and Putin meet?”", timeout=30_000
     )
     cards = page.locator("#sources .source-card")
     assert "February 4" in cards.nth(0).inner_text() + cards.nth(1).inner_text()
