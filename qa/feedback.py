@@ -1,9 +1,9 @@
 """Readers' votes on answers, kept as JSON Lines beside the index, and a report of the bad ones.
 
 A vote is appended at once (question, reply, cited passages, up or down, time) and a comment
-given afterwards is appended as its own line naming the vote, so nothing is ever rewritten and
-a crash loses at most the line being written. The file sits in the index folder, not in a
-generation, so it outlives rebuilds.
+given afterwards is appended as its own line naming the vote, as is a changed vote naming the one
+it replaces, so nothing is ever rewritten and a crash loses at most the line being written. The
+file sits in the index folder, not in a generation, so it outlives rebuilds.
 """
 
 from __future__ import annotations
@@ -56,11 +56,13 @@ class FeedbackLog:
         except OSError as error:
             raise FeedbackNotSaved(f"it could not be saved: {unwritable_reason(error)}") from None
 
-    def add_vote(self, reply: dict, *, liked: bool) -> str:
-        """Record a vote on `reply` (the shape of `Reply.to_json`); returns the vote's id."""
+    def add_vote(self, reply: dict, *, liked: bool, replaces: str = "") -> str:
+        """Record a vote on `reply` (the shape of `Reply.to_json`); returns the vote's id. A reader who
+        changes their mind sends the id of the vote they gave before as `replaces`, which drops it."""
         vote_id = uuid.uuid4().hex
         self._append(
             {
+                **({"replaces": replaces} if replaces else {}),
                 "id": vote_id,
                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "question": reply.get("question", ""),
@@ -81,10 +83,11 @@ class FeedbackLog:
             self._append({"comment_on": vote_id, "comment": text})
 
     def votes(self) -> list[Vote]:
-        """Every vote, oldest first, with its comments."""
+        """Every vote not replaced by a later one, oldest first, with its comments."""
         if not self.path.exists():
             return []
         votes: dict[str, Vote] = {}
+        replaced: set[str] = set()
         for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
                 record = json.loads(line)
@@ -100,9 +103,10 @@ class FeedbackLog:
                         passages=record["passages"],
                         liked=record["vote"] == "up",
                     )
+                    replaced.add(str(record.get("replaces", "")))
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue  # a torn or hand-edited line costs only itself
-        return list(votes.values())
+        return [vote for vote in votes.values() if vote.id not in replaced]
 
 
 def downvote_report(votes: list[Vote]) -> str:

@@ -70,3 +70,15 @@ def test_the_feedback_report_lists_downvoted_answers_with_their_comments(tmp_pat
     assert report.startswith("# Downvoted answers: 1 of 2 votes")
     assert "## Who won?" in report and "- cited: Final ¶3" in report and "- comment: wrong team" in report
     assert "Who lost?" not in report
+
+
+def test_a_changed_vote_replaces_the_one_before_it(tmp_path: Path):
+    log = FeedbackLog(tmp_path / FEEDBACK_FILE)
+    reply = {"question": "Who won?", "answer": "Nobody.", "found": True, "passages": []}
+    first = log.add_vote(reply, liked=True)
+    log.add_vote({**reply, "question": "Who lost?"}, liked=True)
+    changed = log.add_vote(reply, liked=False, replaces=first)
+    assert [(v.id, v.question, v.liked) for v in log.votes()] == [
+        (log.votes()[0].id, "Who lost?", True),
+        (changed, "Who won?", False),
+    ]

@@ -315,10 +315,10 @@ def test_a_vote_is_shown_after_a_reload_and_is_not_counted_twice(browser, chat_u
     expect(page.locator("#comment-row")).to_be_hidden()  # a like asks for no comment
     like.click()  # the same vote again: nothing more recorded
     dislike = answer.get_by_role("button", name="Dislike", exact=True)
-    dislike.click()  # a change of mind is recorded, after the click before it
+    dislike.click()  # a change of mind replaces the like in the log
     expect(dislike).to_have_attribute("aria-pressed", "true", timeout=30_000)
     expect(like).to_have_attribute("aria-pressed", "false")
-    assert [vote.liked for vote in log.votes()[before:]] == [True, False]
+    assert [(vote.question, vote.liked) for vote in log.votes()[before:]] == [("Where did Xi and Putin meet?", False)]
     context.close()
 
 
@@ -418,10 +418,16 @@ def test_earlier_conversations_are_listed_by_their_first_question_and_survive_a_
         "before => localStorage.getItem('article-qa-conversation') !== before", arg=stored, timeout=30_000
     )
     page.reload()
+    page.locator("#chat .cite").first.click()  # an article open from this conversation
+    expect(page.locator("#reader #reader-cited")).to_be_visible(timeout=30_000)
     page.get_by_role("tab", name="Chats").click()
     expect(listed).to_have_text(["Which alliance worried both leaders?"], timeout=30_000)
+    serious = [v for v in accessibility_violations(page) if v["impact"] in ("critical", "serious")]
+    assert serious == []
     listed.first.click()  # switch: the first conversation is back, the second goes to the list
     expect(page.locator("#chat .message.bot")).to_contain_text("AUKUS", timeout=30_000)
+    page.get_by_role("tab", name="Article").click()  # the other conversation's article is closed
+    expect(page.locator("#reader")).to_contain_text("Click a source to read its whole article here.")
     page.get_by_role("tab", name="Chats").click()
     expect(listed).to_have_text(["Where did Xi and Putin meet?"])
     page.get_by_role("button", name="Delete “Where did Xi and Putin meet?”").click()

@@ -16,11 +16,13 @@ def reply(question: str) -> Reply:
 
 
 def test_a_conversation_comes_back_whole_from_the_browser():
-    stored = StoredConversation().answered(reply("first?"), narrowed=True).answered(reply("second?")).voted(0, "down")
+    stored = StoredConversation().answered(reply("first?"), narrowed=True).answered(reply("second?"))
+    stored = stored.voted(0, "down", "v1")
     back = StoredConversation.load(json.loads(json.dumps(stored.dump())))  # as the browser hands it back
     assert back == stored
     assert back.shown == 1 and back.earlier_questions() == ["first?", "second?"]
-    assert back.turn(0).vote == "down" and back.turn(0).reply.passages[0].phrase == (5, 8)
+    assert back.turn(0).vote == "down" and back.turn(0).vote_id == "v1"
+    assert back.turn(0).reply.passages[0].phrase == (5, 8)
     assert back.turn(0).narrowed and not back.turn(1).narrowed
 
 

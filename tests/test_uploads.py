@@ -70,7 +70,7 @@ def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
     from embeddings.build import build_index
     from qa.answer import Answerer
     from qa.retrieve import Retriever
-    from tests.conftest import ask_api, free_port
+    from tests.conftest import accessibility_violations, ask_api, free_port
     from webui.server import serve
 
     build_index(articles_dir, tmp_path / "index", encoder=encoder, progress=False, log=lambda line: None)
@@ -93,6 +93,8 @@ def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
         page = context.new_page()
         page.goto(server.url)
         page.get_by_role("tab", name="Add articles").click()
+        expect(page.locator("#add-button")).to_be_visible(timeout=30_000)
+        found = {"add articles open": accessibility_violations(page)}
         page.locator("#upload-files input[type=file]").set_input_files([drop / "cable repairs.txt", drop / "empty.txt"])
         uploaded = page.locator("#upload-files")
         expect(uploaded).to_contain_text(re.compile(r"empty\s*\.txt"), timeout=30_000)  # Gradio may space it
@@ -106,6 +108,11 @@ def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
         assert "Not added: empty.txt (empty file" in status.inner_text()
         assert "Indexed 1 paragraph from “Ferry service ends”." in status.inner_text()
         assert "segment" not in status.inner_text() and "vector" not in status.inner_text()
+        found["articles added"] = accessibility_violations(page)
+        serious = {state: [v for v in found[state] if v["impact"] in ("critical", "serious")] for state in found}
+        assert serious == {state: [] for state in found}
+        page.get_by_role("tab", name="Library").click()
+        expect(page.locator("#only-articles")).to_contain_text("Ferry service ends · 1 paragraph")
         saved = sorted(p.name for p in (articles_dir / "uploads").iterdir())
         assert saved == ["Ferry-service-ends.txt", "cable-repairs.txt"]
         seen_by_the_other = ask_api(other_chat.url, "How many cable strands were replaced?")

@@ -287,19 +287,15 @@ class PageHandlers:
         return *shown, "", READER_EMPTY, gr.Tabs(selected=SOURCES_TAB), earlier.dump(), self._listed(earlier)
 
     def open_conversation(self, raw: str, saved: dict, kept: list):
-        """Conversation i of the list becomes the current one; the current one goes to the list."""
+        """Conversation i of the list becomes the current one; the current one goes to the list, and
+        the article open from it is closed."""
         earlier, index = ConversationList.load(kept), _whole(_sent(raw).get("index"))
         chosen = earlier.get(index)
         if chosen is None:
-            return (gr.update(),) * 6
+            return (gr.update(),) * 7
         earlier = earlier.without(index).keeping(StoredConversation.load(saved))
-        return (
-            *self._showing(chosen),
-            chosen.dump(),
-            earlier.dump(),
-            self._listed(earlier),
-            gr.Tabs(selected=SOURCES_TAB),
-        )
+        listed = chosen.dump(), earlier.dump(), self._listed(earlier)
+        return *self._showing(chosen), *listed, gr.Tabs(selected=SOURCES_TAB), READER_EMPTY
 
     def delete_conversation(self, raw: str, kept: list):
         earlier = ConversationList.load(kept)
@@ -309,18 +305,19 @@ class PageHandlers:
         return earlier.dump(), self._listed(earlier)
 
     def vote(self, raw: str, saved: dict):
-        """Record a like or dislike once (a second click on the same vote changes nothing), and keep it
-        in the browser so the page shows it after a reload; a dislike asks what was wrong."""
+        """Record a like or dislike once (a second click on the same vote changes nothing, the other
+        one replaces it), and keep it in the browser so the page shows it after a reload; a dislike
+        asks what was wrong."""
         stored, pick = StoredConversation.load(saved), VotePick.parse(raw)
         turn = stored.turn(pick and pick.turn)
         if pick is None or turn is None or turn.vote == pick.vote:
             return gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
         try:
-            vote_id = self.feedback.add_vote(turn.reply.to_json(), liked=pick.vote == "up")
+            vote_id = self.feedback.add_vote(turn.reply.to_json(), liked=pick.vote == "up", replaces=turn.vote_id)
         except FeedbackNotSaved as refused:
             gr.Warning(f"Your vote was not recorded: {refused}.")
             return gr.update(), gr.update(), gr.update(visible=False), gr.update(), ""
-        stored = stored.voted(pick.turn, pick.vote)
+        stored = stored.voted(pick.turn, pick.vote, vote_id)
         if pick.vote == "up":
             gr.Info("Thanks: your vote is recorded.")
         # A comment is asked for only after a dislike: what was wrong helps most.

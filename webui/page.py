@@ -148,6 +148,13 @@ PAGE_JS = """
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && event.target.closest('#panel')) goBack();
   });
+  // Gradio names its drop zone "Click to upload or drop files" while it reads "Drop File Here - or -
+  // Click to Upload"; a name unlike the words shown defeats speech control, so the words name it.
+  const nameDropZones = () => document.querySelectorAll('#upload-files .upload-container[aria-label]')
+    .forEach((zone) => zone.removeAttribute('aria-label'));
+  nameDropZones();
+  new MutationObserver(nameDropZones).observe(document.body, {childList: true, subtree: true, attributes: true,
+    attributeFilter: ['aria-label']});
 }
 """
 # The article scrolls inside the panel (never the window) to the cited paragraph, and takes the focus.
@@ -320,7 +327,7 @@ def build_page(
         open_conversation.change(
             handlers.open_conversation,
             inputs=[open_conversation, saved, kept_conversations],
-            outputs=[chat, sources, saved, kept_conversations, conversation_list, panel_tabs],
+            outputs=[chat, sources, saved, kept_conversations, conversation_list, panel_tabs, reader],
             api_visibility="private",
         ).then(None, js=SHOW_LATEST)
         delete_conversation.change(

@@ -23,6 +23,7 @@ class Turn:
     reply: Reply
     vote: str = ""
     narrowed: bool = False
+    vote_id: str = ""  # the vote's id in the votes log, which a changed vote replaces
 
     @property
     def offers_all_articles(self) -> bool:
@@ -65,16 +66,18 @@ class StoredConversation:
         turns = []
         for stored in saved["turns"]:
             try:
-                vote = stored.get("vote", "")
-                narrowed = stored.get("narrowed") is True
-                turns.append(Turn(_reply(stored["reply"]), vote if vote in VOTES else "", narrowed))
+                vote = stored.get("vote", "") if stored.get("vote", "") in VOTES else ""
+                vote_id = stored.get("vote_id", "") if vote and isinstance(stored.get("vote_id"), str) else ""
+                turns.append(Turn(_reply(stored["reply"]), vote, stored.get("narrowed") is True, vote_id))
             except (TypeError, ValueError, KeyError, AttributeError, IndexError):
                 continue
         shown = saved.get("shown")
         return cls(tuple(turns), shown if isinstance(shown, int) and 0 <= shown < len(turns) else None)
 
     def dump(self) -> dict:
-        turns = [{"reply": asdict(t.reply), "vote": t.vote, "narrowed": t.narrowed} for t in self.turns]
+        turns = [
+            {"reply": asdict(t.reply), "vote": t.vote, "vote_id": t.vote_id, "narrowed": t.narrowed} for t in self.turns
+        ]
         return {"turns": turns, "shown": self.shown}
 
     @property
@@ -93,9 +96,9 @@ class StoredConversation:
         turns = (*self.turns, Turn(reply, narrowed=narrowed))[-KEPT_TURNS:]
         return StoredConversation(turns, len(turns) - 1)
 
-    def voted(self, index: int, vote: str) -> StoredConversation:
+    def voted(self, index: int, vote: str, vote_id: str) -> StoredConversation:
         turns = list(self.turns)
-        turns[index] = replace(turns[index], vote=vote)
+        turns[index] = replace(turns[index], vote=vote, vote_id=vote_id)
         return replace(self, turns=tuple(turns))
 
     def showing(self, index: int) -> StoredConversation:
