@@ -13,6 +13,9 @@ the same article and in another article (what retrieval confuses it with, and wh
 about something not in the articles finds). Sentences are cut by the build's own splitter, so
 the reader sees them as it will in the index.
 
+A run keeps a checkpoint every few minutes under `.cache/reader-training/`; the same command run
+again after an interruption continues from it.
+
 Needs `requirements-train.txt` (Trainer's `accelerate`, `onnx` for the int8 export). The result is
 `qa/reader_model/model.onnx` (int8), its tokenizer and `training.json` with everything this
 run used; the model card beside them says how it scores.
@@ -21,6 +24,7 @@ run used; the model card beside them says how it scores.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import random
@@ -41,6 +45,8 @@ from embeddings.paragraphs import sentence_spans
 from qa.datasets import CACHE, SquadArticle, load_squad
 from qa.evaluate import normalise_answer
 from qa.reader import MAX_PIECES, MODEL_DIR
+
+CHECKPOINT_STEPS = 250  # about five minutes of training on two cores
 
 # SQuAD train articles never trained on: kept aside for an independent check (issue 12).
 HELD_OUT = frozenset(
@@ -145,6 +151,12 @@ class SentenceTable:
         return np.bincount(rows, weights=weights, minlength=len(self.texts))
 
 
+def best_rows(scores: np.ndarray, count: int) -> np.ndarray:
+    """The rows of the `count` highest scores, highest first, without sorting them all."""
+    top = np.argpartition(-scores, count)[:count] if len(scores) > count else np.arange(len(scores))
+    return top[np.argsort(-scores[top], kind="stable")]
+
+
 def training_examples(articles: Sequence[SquadArticle], *, questions: int, seed: int) -> list[ReaderExample]:
     """Up to four pairs per sampled question: the sentence holding its answer, and three that do
     not: one of the same paragraph (at random), and the one sharing most of the question's words
@@ -170,7 +182,7 @@ def training_examples(articles: Sequence[SquadArticle], *, questions: int, seed:
         own_article = table.article == index
         elsewhere = own_article & (table.paragraph != question.paragraph)
         for where in (elsewhere, ~own_article):
-            for row in np.argsort(-np.where(where, shared, -1.0))[:5]:  # the best few, in case one holds the answer
+            for row in best_rows(np.where(where, shared, -1.0), 5):  # a few, in case one holds the answer
                 if shared[row] > 0 and where[row] and answer not in normalise_answer(table.texts[row]):
                     examples.append(ReaderExample(question.question, table.texts[row], None))
                     break
@@ -249,6 +261,13 @@ def export_int8(model, tokenizer, folder: Path) -> Path:
     return quantised
 
 
+def checkpoint_folder(settings: TrainingSettings, *, cache: Path = CACHE) -> Path:
+    """Where a run with these settings keeps its checkpoints: its own folder, so running the same
+    command again continues it, and a run with other settings never picks it up."""
+    key = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True).encode()).hexdigest()[:12]
+    return cache / "reader-training" / key
+
+
 def train(settings: TrainingSettings, *, output: Path = MODEL_DIR, cache: Path = CACHE, threads: int = 2) -> Path:
     import torch
     from transformers import (
@@ -258,6 +277,7 @@ def train(settings: TrainingSettings, *, output: Path = MODEL_DIR, cache: Path =
         Trainer,
         TrainingArguments,
     )
+    from transformers.trainer_utils import get_last_checkpoint
 
     torch.set_num_threads(threads)
     base = Encoder().path
@@ -272,8 +292,12 @@ def train(settings: TrainingSettings, *, output: Path = MODEL_DIR, cache: Path =
         file=sys.stderr,
     )
     model = AutoModelForQuestionAnswering.from_pretrained(str(base), local_files_only=True)
+    checkpoints = checkpoint_folder(settings, cache=cache)
+    resumed = get_last_checkpoint(str(checkpoints)) if checkpoints.exists() else None
+    if resumed:
+        print(f"continuing from {resumed}", file=sys.stderr)
     arguments = TrainingArguments(
-        output_dir=str(cache / "reader-training"),
+        output_dir=str(checkpoints),
         per_device_train_batch_size=settings.batch_size,
         learning_rate=settings.learning_rate,
         num_train_epochs=settings.epochs,
@@ -283,7 +307,9 @@ def train(settings: TrainingSettings, *, output: Path = MODEL_DIR, cache: Path =
         lr_scheduler_type="linear",
         train_sampling_strategy="group_by_length",  # batches of similar length: less padding
         logging_steps=25,
-        save_strategy="no",
+        save_strategy="steps",  # an interrupted run continues from here when run again
+        save_steps=CHECKPOINT_STEPS,
+        save_total_limit=1,
         report_to="none",
         seed=settings.seed,
         use_cpu=True,
@@ -291,9 +317,9 @@ def train(settings: TrainingSettings, *, output: Path = MODEL_DIR, cache: Path =
     )
     trainer = Trainer(model=model, args=arguments, train_dataset=rows, data_collator=DataCollatorWithPadding(tokenizer))
     started = time.perf_counter()
-    result = trainer.train()
+    result = trainer.train(resume_from_checkpoint=resumed)
     seconds = time.perf_counter() - started
-    trainer.save_model(str(cache / "reader-training" / "final"))  # torch weights, to check the export against
+    trainer.save_model(str(checkpoints / "final"))  # torch weights, to check the export against
     staging = output.with_name(output.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -311,7 +337,8 @@ def train(settings: TrainingSettings, *, output: Path = MODEL_DIR, cache: Path =
         "settings": asdict(settings),
         "steps": result.global_step,
         "final_loss": round(result.training_loss, 4),
-        "seconds": round(seconds),
+        "seconds": round(seconds),  # of the last part only, when it continued an interrupted run
+        "continued_from": Path(resumed).name if resumed else None,
         "torch_threads": threads,
         "date": time.strftime("%Y-%m-%d"),
     }
