@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from webui.handlers import SourcePick, VotePick
+from qa.library import LibraryEntry
+from webui.handlers import Narrowing, SourcePick, VotePick, library_checklist
 
 
 @pytest.mark.parametrize(
@@ -35,3 +36,22 @@ def test_a_source_picked_in_the_page_is_checked(raw: str, expected: SourcePick |
 )
 def test_a_vote_sent_by_the_page_is_checked(raw: str, expected: VotePick | None):
     assert VotePick.parse(raw) == expected
+
+
+def test_the_library_checklist_keeps_the_ticked_articles_first_and_counts_what_the_filters_find():
+    entries = [
+        LibraryEntry("a", "Alpha", "Wire", "2022-01-05", 3),
+        LibraryEntry("b", "Beta", "", "", 1),
+        LibraryEntry("c", "Gamma", "Wire", "2023-02-01", 2),
+    ]
+    update = library_checklist(entries, "gam", Narrowing(["a", "removed-by-a-rebuild"], "Wire", "", ""))
+    assert update["choices"] == [
+        ("Alpha · Wire · 2022-01-05 · 3 paragraphs", "a"),
+        ("Gamma · Wire · 2023-02-01 · 2 paragraphs", "c"),
+    ]
+    assert update["value"] == ["a"]
+    assert update["info"].startswith("2 of 3 articles.")
+    assert library_checklist(entries, "", Narrowing([], "", "", ""))["info"].startswith("All 3 articles.")
+    assert [label for label, _ in library_checklist(entries, "beta", Narrowing([], "", "", ""))["choices"]] == [
+        "Beta · 1 paragraph"
+    ]

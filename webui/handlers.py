@@ -110,7 +110,7 @@ def article_label(entry: LibraryEntry) -> str:
 def library_checklist(entries: list[LibraryEntry], search: str, narrowing: Narrowing):
     """The library's checklist: the ticked articles, then those the search box and the source and
     date filters find (at most LIBRARY_SHOWN), with how many match in its caption."""
-    ticked = set(narrowing.articles or ())
+    ticked = set(narrowing.articles or ()) & {e.id for e in entries}  # a rebuild may have removed some
     filters = replace(narrowing.restriction(), articles=())
     needle = search.casefold().strip()
     found = [
