@@ -156,13 +156,14 @@ class PageHandlers:
         return conversation_html([], welcome_html(len(entries), sum(e.paragraphs for e in entries), examples))
 
     def respond(self, question: str, k: float, saved: dict, *narrowing):
-        """One answer: the conversation with it, its sources in the panel, the question box emptied."""
+        """One answer: the conversation with it, its sources in the panel, the question box emptied,
+        and the session marked as answered (see `restore`)."""
         stored = StoredConversation.load(saved)
         restriction = Narrowing(*narrowing).restriction()
         reply = self.answerer.ask(question or "", k=int(k), earlier=stored.earlier_questions(), restriction=restriction)
         stored = stored.answered(reply, narrowed=bool(restriction))
         sources = sources_html(reply, len(stored.turns) - 1)
-        return self.conversation(stored), sources, "", stored.dump(), gr.Tabs(selected=SOURCES_TAB)
+        return self.conversation(stored), sources, "", stored.dump(), gr.Tabs(selected=SOURCES_TAB), True
 
     def search_all(self, raw: str, k: float, saved: dict, search: str):
         """A narrowed question that found nothing, asked again of every article; the library's
@@ -268,9 +269,13 @@ class PageHandlers:
                 lines.append(f"Indexed {count} from “{entry.title}”{named}.")
         return [*lines, "Ask about them now."]
 
-    def restore(self, saved: dict, kept: list):
-        """The page as the browser left it: the conversation, its sources, the earlier conversations."""
-        return *self._showing(StoredConversation.load(saved)), self._listed(ConversationList.load(kept))
+    def restore(self, saved: dict, kept: list, answered: bool):
+        """The page as the browser left it: the conversation, its sources, the earlier conversations.
+        A question answered since the page loaded (typed before this ran) is newer: it stays."""
+        listed = self._listed(ConversationList.load(kept))
+        if answered:
+            return gr.update(), gr.update(), listed
+        return *self._showing(StoredConversation.load(saved)), listed
 
     def _showing(self, stored: StoredConversation) -> tuple[str, str]:
         shown = stored.turn(stored.shown)

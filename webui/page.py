@@ -233,6 +233,7 @@ def build_page(
         kept_narrowing = gr.BrowserState({}, storage_key="article-qa-library")  # the restriction, across reloads
         kept_conversations = gr.BrowserState([], storage_key="article-qa-conversations")  # the earlier ones
         vote_id = gr.State("")
+        answered = gr.State(False)  # a question was answered since the page loaded
         with gr.Row(equal_height=False, elem_id="main"):
             with gr.Column(scale=3, min_width=300, elem_id="conversation"):
                 chat = gr.HTML(handlers.conversation(StoredConversation()), elem_id="chat", js_on_load=None)
@@ -310,7 +311,7 @@ def build_page(
             trigger(
                 handlers.respond,
                 inputs=[question, top_k, saved, *narrowing],
-                outputs=[chat, sources, question, saved, panel_tabs],
+                outputs=[chat, sources, question, saved, panel_tabs, answered],
                 api_visibility="private",
                 trigger_mode="always_last",
             ).then(None, js=SHOW_LATEST)
@@ -389,7 +390,7 @@ def build_page(
             )
         page.load(
             handlers.restore,
-            inputs=[saved, kept_conversations],
+            inputs=[saved, kept_conversations, answered],
             outputs=[chat, sources, conversation_list],
             api_visibility="private",
         )
