@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gradio as gr
 import pytest
 
+from qa.answer import Answerer
+from qa.feedback import FeedbackLog
 from qa.library import LibraryEntry
-from webui.handlers import Narrowing, SourcePick, VotePick, library_checklist
+from webui.handlers import Narrowing, PageHandlers, SourcePick, VotePick, library_checklist
+from webui.stored import StoredConversation
 
 
 @pytest.mark.parametrize(
@@ -55,3 +59,12 @@ def test_the_library_checklist_keeps_the_ticked_articles_first_and_counts_what_t
     assert [label for label, _ in library_checklist(entries, "beta", Narrowing([], "", "", ""))["choices"]] == [
         "Beta · 1 paragraph"
     ]
+
+
+def test_a_restore_that_runs_after_an_answer_leaves_the_newer_chat_alone(answerer: Answerer, tmp_path):
+    """The page's restore can finish after a question typed straight after loading was answered."""
+    handlers = PageHandlers(answerer, FeedbackLog(tmp_path / "votes.jsonl"), None)
+    stored = StoredConversation().answered(answerer.ask("Where did Xi and Putin meet?")).dump()
+    chat, sources, _ = handlers.restore(stored, [], False)
+    assert "Beijing" in chat and "source-card" in sources
+    assert handlers.restore(stored, [], True)[:2] == (gr.update(), gr.update())
