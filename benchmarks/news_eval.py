@@ -29,6 +29,7 @@ from embeddings.encoder import Encoder
 from qa.answer import Answerer, Reply
 from qa.datasets import CACHE, NewsQuestion, load_news_questions, news_articles
 from qa.evaluate import answer_phrase, normalise_answer, phrase_scores
+from qa.reader import Reader
 from qa.retrieve import Retriever
 
 
@@ -114,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--half", choices=("fit", "report", "all"), default="report", help="which questions to ask")
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--output", type=Path, help="write the figures as JSON here")
+    parser.add_argument(
+        "--compare-reader", type=Path, metavar="DIR", help="also the reader in DIR, side by side with the shipped one"
+    )
     args = parser.parse_args(argv)
     questions = [q for q in load_news_questions() if args.half == "all" or q.half in (args.half, None)]
     answerer = Answerer(Retriever(news_index(cache=args.cache)))
@@ -123,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         evaluate(answerer, questions, mode="dense", name="dense"),
         evaluate(answerer, questions, mode="bm25", name="bm25"),
     ]
+    if args.compare_reader:
+        other = replace(answerer, reader=Reader(folder=args.compare_reader))
+        results.insert(1, evaluate(other, questions, mode="hybrid", name=f"hybrid, reader in {args.compare_reader}"))
     manifest = answerer.retriever.current_index().manifest
     print(f"News questions, {args.half} half, {manifest.articles} articles ({manifest.paragraphs} paragraphs)")
     print(format_table(results))

@@ -41,6 +41,7 @@ from qa.answer import Answerer, Reply
 from qa.datasets import CACHE, SquadArticle, SquadQuestion, load_squad, write_jsonl
 from qa.feedback import FEEDBACK_FILE, FeedbackLog, downvote_report
 from qa.ranking import MODES, Mode
+from qa.reader import Reader
 from qa.retrieve import Retriever
 
 RECALL_AT = (1, 5, 10, 20)
@@ -242,6 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--model", default=DEFAULT_MODEL, help=f"embedding model to build and ask with (default: {DEFAULT_MODEL})"
     )
+    parser.add_argument(
+        "--compare-reader",
+        type=Path,
+        metavar="DIR",
+        help="also the reader in DIR (a model.onnx and its tokenizer.json), side by side with the shipped one",
+    )
     args = parser.parse_args(argv)
     if args.feedback_report:
         print(downvote_report(FeedbackLog(args.feedback_report / FEEDBACK_FILE).votes()))
@@ -269,11 +276,20 @@ def main(argv: list[str] | None = None) -> int:
         baseline = replace(answerer, reader=None)
         results.insert(1, evaluate_mode(baseline, questions, vectors, mode="hybrid", name="hybrid, no reader"))
     masked = None if args.skip_not_found_check else not_found_rate_without_own_article(answerer, questions, vectors)
+    other_masked = None
+    if args.compare_reader:
+        other = replace(answerer, reader=Reader(folder=args.compare_reader))
+        other_name = f"hybrid, reader in {args.compare_reader}"
+        results.append(evaluate_mode(other, questions, vectors, mode="hybrid", name=other_name))
+        if not args.skip_not_found_check:
+            other_masked = not_found_rate_without_own_article(other, questions, vectors)
     manifest = answerer.retriever.current_index().manifest
     print(f"SQuAD v1.1 dev, {args.half} questions, {manifest.paragraphs} paragraphs indexed ({name})")
     print(format_table(results))
     if masked is not None:
         print(f"own article masked out: said not found for {masked:.3f} of the questions")
+    if other_masked is not None:
+        print(f"  with the reader in {args.compare_reader}: {other_masked:.3f}")
     print(f"({time.perf_counter() - started:.0f} s)")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -289,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                     "weights": asdict(answerer.retriever.fusion_weights()),
                     "results": [asdict(r) for r in results],
                     "own_article_masked_not_found": masked,
+                    "own_article_masked_not_found_compared_reader": other_masked,
                 },
                 indent=2,
             )
