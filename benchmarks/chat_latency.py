@@ -10,7 +10,6 @@ Prints the median and the 90th percentile; the first answer (warming up) is left
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -21,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from embeddings.build import build_index
 from embeddings.encoder import Encoder
 from qa.answer import Answerer
-from qa.datasets import CACHE
+from qa.datasets import CACHE, read_jsonl
 from qa.retrieve import Retriever
 from tests.conftest import CHROMIUM_FLAGS, free_port
 from webui.server import serve
@@ -32,7 +31,7 @@ PER_CHAT = 5
 
 
 def seed_questions() -> list[str]:
-    pairs = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    pairs = read_jsonl(PAIRS)
     return [q for p in pairs if not p["article"].startswith("squad") for q in (p["first"], p["follow_up"])]
 
 

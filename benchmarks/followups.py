@@ -18,7 +18,6 @@ should be) and Recall@1 alone against after the unrelated question.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +30,7 @@ from embeddings.build import build_index
 from embeddings.encoder import Encoder
 from qa.answer import Answerer, AnswerWeights
 from qa.conversation import conversation_context, read_in_conversation
-from qa.datasets import CACHE, load_squad
+from qa.datasets import CACHE, load_squad, read_jsonl
 from qa.evaluate import passage_rank, prepare_index
 from qa.retrieve import Retriever
 
@@ -44,10 +43,6 @@ SWITCH_SAMPLE = 500
 
 def recall(ranks: list[int | None], at: int) -> float:
     return sum(r is not None and r < at for r in ranks) / len(ranks)
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def main() -> int:

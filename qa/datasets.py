@@ -124,9 +124,13 @@ class NewsQuestion:
     first: str | None = None
 
 
+def read_jsonl(path: Path) -> list[dict]:
+    """The records of a hand-written JSON Lines file (benchmarks/data/), blank lines skipped."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def load_news_questions(path: Path = NEWS_QUESTIONS) -> list[NewsQuestion]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [NewsQuestion(**json.loads(line)) for line in lines if line.strip()]
+    return [NewsQuestion(**record) for record in read_jsonl(path)]
 
 
 def news_articles(*, cache: Path = CACHE) -> Path:
