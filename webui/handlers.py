@@ -54,6 +54,11 @@ class Narrowing:
         chosen = [a for a in articles if isinstance(a, str)] if isinstance(articles, list) else []
         return cls(chosen, **text)
 
+    def indexed_articles(self, entries: list[LibraryEntry]) -> list[str]:
+        """The chosen articles still in the library: a rebuild may have removed some since."""
+        known = {e.id for e in entries}
+        return [a for a in self.articles or () if a in known]
+
     def restriction(self) -> Restriction:
         return Restriction(
             tuple(self.articles or ()), self.source or "", (self.date_from or "").strip(), (self.date_to or "").strip()
@@ -110,7 +115,7 @@ def article_label(entry: LibraryEntry) -> str:
 def library_checklist(entries: list[LibraryEntry], search: str, narrowing: Narrowing):
     """The library's checklist: the ticked articles, then those the search box and the source and
     date filters find (at most LIBRARY_SHOWN), with how many match in its caption."""
-    ticked = set(narrowing.articles or ()) & {e.id for e in entries}  # a rebuild may have removed some
+    ticked = set(narrowing.indexed_articles(entries))  # Gradio refuses a value not among the choices
     filters = replace(narrowing.restriction(), articles=())
     needle = search.casefold().strip()
     found = [
@@ -202,9 +207,8 @@ class PageHandlers:
     def _library(self, search: str, narrowing: Narrowing):
         listed = self.entries()
         sources = sorted({e.source for e in listed if e.source})
-        known = {e.id for e in listed}
         chosen = Narrowing(
-            [a for a in narrowing.articles or () if a in known],
+            narrowing.indexed_articles(listed),
             narrowing.source if narrowing.source in sources else "",
             narrowing.date_from or "",
             narrowing.date_to or "",
