@@ -26,8 +26,8 @@ SINGULAR_POINTERS = frozenset({"it", "its", "he", "him", "his", "she", "her", "h
 PLURAL_POINTERS = frozenset({"they", "them", "their", "theirs", "these", "those"})
 OPENERS = ("and", "also", "what about", "how about")
 MAX_CONTEXT = 3  # earlier questions a follow-up may lean on
-QUESTION_WORD = re.compile(r"(how (many|much|long|old|far|often)|what|which|who|whom|whose|when|where|why|how)\b", re.I)
 QUESTION_WORDS = frozenset({"what", "which", "who", "whom", "whose", "when", "where", "why", "how"})
+QUESTION_WORD = re.compile(r"(how (many|much|long|old|far|often)|" + "|".join(sorted(QUESTION_WORDS)) + r")\b", re.I)
 AUXILIARIES = frozenset(
     {"is", "are", "was", "were", "do", "does", "did", "has", "have", "had"}
     | {"can", "could", "will", "would", "should", "may", "might", "must"}
