@@ -66,8 +66,8 @@ class StoredConversation:
         turns = []
         for stored in saved["turns"]:
             try:
-                vote = stored.get("vote", "") if stored.get("vote", "") in VOTES else ""
-                vote_id = stored.get("vote_id", "") if vote and isinstance(stored.get("vote_id"), str) else ""
+                vote = stored.get("vote") if stored.get("vote") in VOTES else ""
+                vote_id = stored.get("vote_id") if vote and isinstance(stored.get("vote_id"), str) else ""
                 turns.append(Turn(_reply(stored["reply"]), vote, stored.get("narrowed") is True, vote_id))
             except (TypeError, ValueError, KeyError, AttributeError, IndexError):
                 continue
