@@ -75,7 +75,7 @@ class BuildReport:
     paragraphs: int = 0
     sentences: int = 0
     embedded_paragraphs: int = 0
-    embedded_sentences: int = 0
+    embedded_sentences: int = 0  # besides those of one-sentence paragraphs, whose vector serves both
     duplicate_paragraphs: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     up_to_date: bool = False
@@ -227,9 +227,10 @@ def plan_change(live: Index, articles: list[Article], encoder: ParagraphEncoder)
 
 
 def _embed(
-    texts: dict[str, str], cache: dict[str, np.ndarray], encoder: ParagraphEncoder, unit: str, progress: bool
-) -> tuple[dict[str, np.ndarray], int]:
-    """Vectors for every hash in `texts`: cached ones reused, the others encoded with a progress bar."""
+    texts: dict[str, str], cache: dict[str, np.ndarray], encoder: ParagraphEncoder, progress: bool
+) -> tuple[dict[str, np.ndarray], set[str]]:
+    """Vectors for every hash in `texts`, and the hashes embedded: cached ones reused, the others
+    encoded with a progress bar."""
     from tqdm import tqdm
 
     # Shortest first: batches of similar length carry little padding, as when the model sorts
@@ -238,13 +239,12 @@ def _embed(
     vectors = {h: cache[h] for h in texts if h in cache}
     if missing:
         encoder.load()  # before the bar starts, so its rate is the encoder's alone
-        with tqdm(total=len(missing), desc=f"embedding {unit}", unit=unit[:-1], disable=not progress) as bar:
+        with tqdm(total=len(missing), desc="embedding", unit="text", disable=not progress) as bar:
             for start in range(0, len(missing), EMBED_CHUNK):
                 chunk = missing[start : start + EMBED_CHUNK]
-                for digest, vector in zip(chunk, encoder.encode([texts[h] for h in chunk]), strict=True):
-                    vectors[digest] = vector
+                vectors.update(zip(chunk, encoder.encode([texts[h] for h in chunk]), strict=True))
                 bar.update(len(chunk))
-    return vectors, len(missing)
+    return vectors, set(missing)
 
 
 def articles_folder(index_dir: Path, given: Path | None, *, replace: bool = False) -> Path:
@@ -449,13 +449,15 @@ def _write_segment(
     paragraph_texts, sentence_texts = unique_texts(plan)
     cached_paragraphs, cached_sentences = reuse(paragraph_texts, sentence_texts)
     embedding_started = time.perf_counter()
-    paragraph_vectors, report.embedded_paragraphs = _embed(
-        paragraph_texts, cached_paragraphs, encoder, "paragraphs", progress
-    )
-    sentence_vectors, report.embedded_sentences = _embed(
-        sentence_texts, cached_sentences, encoder, "sentences", progress
+    # In one pass, so that a paragraph of one sentence is embedded once for both.
+    vectors, embedded = _embed(
+        {**sentence_texts, **paragraph_texts}, {**cached_sentences, **cached_paragraphs}, encoder, progress
     )
     report.embedding_seconds = time.perf_counter() - embedding_started
+    report.embedded_paragraphs = len(embedded & paragraph_texts.keys())
+    report.embedded_sentences = len(embedded - paragraph_texts.keys())
+    paragraph_vectors = {digest: vectors[digest] for digest in paragraph_texts}
+    sentence_vectors = {digest: vectors[digest] for digest in sentence_texts}
     paragraph_matrix, sentence_matrix = vector_matrices(plan, paragraph_vectors, sentence_vectors, encoder.dimension)
     segment = write_segment(folder / stamped_name("seg"), plan, paragraph_matrix, sentence_matrix, vector_index)
     report.vector_index = segment.vector_index
