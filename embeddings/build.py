@@ -22,13 +22,16 @@ import shutil
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from embeddings.articles import Article, Skipped, read_articles
+from embeddings.cluster import RayMissing, ray_cluster
 from embeddings.encoder import DEFAULT_MODEL, Encoder, ParagraphEncoder
 from embeddings.index import (
     FORMAT_VERSION,
@@ -48,6 +51,7 @@ from embeddings.index import (
     stamped_name,
 )
 from embeddings.paragraphs import sentence_spans, split_article, text_hash
+from embeddings.ray_encoder import RayEncoder
 from embeddings.segment import SegmentInfo, SegmentPlan, link_segment, write_segment
 from embeddings.store import StoredParagraph
 
@@ -239,12 +243,30 @@ def _embed(
     vectors = {h: cache[h] for h in texts if h in cache}
     if missing:
         encoder.load()  # before the bar starts, so its rate is the encoder's alone
+        chunks = [missing[start : start + EMBED_CHUNK] for start in range(0, len(missing), EMBED_CHUNK)]
         with tqdm(total=len(missing), desc="embedding", unit="text", disable=not progress) as bar:
-            for start in range(0, len(missing), EMBED_CHUNK):
-                chunk = missing[start : start + EMBED_CHUNK]
-                vectors.update(zip(chunk, encoder.encode([texts[h] for h in chunk]), strict=True))
-                bar.update(len(chunk))
+            for number, chunk_vectors in encoded_chunks(encoder, [[texts[h] for h in chunk] for chunk in chunks]):
+                vectors.update(zip(chunks[number], chunk_vectors, strict=True))
+                bar.update(len(chunks[number]))
     return vectors, set(missing)
+
+
+@runtime_checkable
+class ChunkEncoder(Protocol):
+    """An encoder that takes many chunks at once and returns them as each is done, in any order
+    (`embeddings.ray_encoder.RayEncoder`: a cluster works on several chunks together)."""
+
+    def encode_chunks(self, chunks: Sequence[Sequence[str]]) -> Iterator[tuple[int, np.ndarray]]: ...
+
+
+def encoded_chunks(encoder: ParagraphEncoder, chunks: list[list[str]]) -> Iterator[tuple[int, np.ndarray]]:
+    """Each chunk's number and vectors: all chunks handed over at once where the encoder can take
+    them, else one after the other."""
+    if isinstance(encoder, ChunkEncoder):
+        yield from encoder.encode_chunks(chunks)
+        return
+    for number, chunk in enumerate(chunks):
+        yield number, encoder.encode(chunk)
 
 
 def articles_folder(index_dir: Path, given: Path | None, *, replace: bool = False) -> Path:
@@ -589,6 +611,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"embedding model (default: {DEFAULT_MODEL})")
     parser.add_argument("--strict", action="store_true", help="exit non-zero if any file was skipped")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--ray",
+        metavar="local|ADDRESS",
+        help="embed on a Ray cluster: local starts one here for the build, an address joins a running one"
+        " (pip install -r requirements-ray.txt)",
+    )
     args = parser.parse_args(argv)
     if args.undo:
         try:
@@ -598,17 +626,18 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     try:
-        report = build_index(
-            args.articles,
-            args.index,
-            encoder=Encoder(args.model),
-            full=args.full,
-            replace=args.replace,
-            vector_index=args.vector_index,
-            progress=not args.quiet,
-            log=lambda line: print(line, file=sys.stderr),
-        )
-    except (BuildInProgress, FileNotFoundError, ValueError) as error:
+        with ray_cluster(args.ray) if args.ray else nullcontext():
+            report = build_index(
+                args.articles,
+                args.index,
+                encoder=RayEncoder(Encoder(args.model)) if args.ray else Encoder(args.model),
+                full=args.full,
+                replace=args.replace,
+                vector_index=args.vector_index,
+                progress=not args.quiet,
+                log=lambda line: print(line, file=sys.stderr),
+            )
+    except (BuildInProgress, FileNotFoundError, ValueError, RayMissing) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(report.summary())

@@ -15,7 +15,9 @@ if ! .venv/bin/python -m pip --version | grep -q "^pip $pip_version "; then
         | { grep -v "^WARNING: Location .* is ignored" || true; }
 fi
 stamp=".venv/.installed-$(basename "$requirements")"
-if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
+stale=""
+for file in requirements*.txt; do [ "$file" -nt "$stamp" ] && stale=1; done  # it or a file it includes changed
+if [ ! -f "$stamp" ] || [ -n "$stale" ]; then
     echo "installing $requirements into .venv (a few minutes the first time)..." >&2
     # This machine's pip configuration names local mirrors that may be absent: drop those warnings.
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements" 2>&1 \
