@@ -56,7 +56,7 @@ def main() -> int:
         rates: dict[str, list[float]] = {"local": [], "ray": []}
         for round_number in range(args.rounds):
             for way in ("local", "ray"):
-                encoder = Encoder() if way == "local" else RayEncoder(Encoder())
+                encoder = Encoder() if way == "local" else RayEncoder()
                 rates[way].append(timed_build(folder, Path(work) / f"{way}-{round_number}", encoder))
         local_rate, ray_rate = (float(np.median(rates[way])) for way in ("local", "ray"))
         print(f"paragraphs a second: local {local_rate:.1f}, Ray {ray_rate:.1f}, ratio {ray_rate / local_rate:.3f}")

@@ -630,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
             report = build_index(
                 args.articles,
                 args.index,
-                encoder=RayEncoder(Encoder(args.model)) if args.ray else Encoder(args.model),
+                encoder=RayEncoder(args.model) if args.ray else Encoder(args.model),
                 full=args.full,
                 replace=args.replace,
                 vector_index=args.vector_index,

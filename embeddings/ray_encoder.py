@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from embeddings.cluster import import_ray
-from embeddings.encoder import Encoder
+from embeddings.encoder import DEFAULT_MODEL, Encoder, ReadsModelFiles
 
 
 class EmbedChunks:
@@ -44,33 +43,14 @@ class EmbedChunks:
 
 
 @dataclass
-class RayEncoder:
-    """Meets `ParagraphEncoder`: what a build asks of the model's files comes from `local`, which
-    never loads the model here; the vectors come from `actors` actors on the connected cluster
-    (default: one per CPU the cluster has), each with `threads` torch threads."""
+class RayEncoder(ReadsModelFiles):
+    """Meets `ParagraphEncoder`: the vectors come from `actors` actors on the connected cluster
+    (default: one per CPU the cluster has), each with `threads` torch threads; nothing is loaded
+    here."""
 
-    local: Encoder
+    model_name: str = DEFAULT_MODEL
     actors: int | None = None
     threads: int = 1
-
-    @property
-    def model_name(self) -> str:
-        return self.local.model_name
-
-    @property
-    def path(self) -> Path:
-        return self.local.path
-
-    @property
-    def dimension(self) -> int:
-        return self.local.dimension
-
-    @property
-    def max_pieces(self) -> int:
-        return self.local.max_pieces
-
-    def count_pieces(self, text: str) -> int:
-        return self.local.count_pieces(text)
 
     def load(self) -> None:
         """Nothing to load here: each actor loads its own model."""

@@ -68,7 +68,7 @@ def test_a_ray_build_writes_the_index_a_local_build_writes(
     cluster: None, two_articles: Path, tmp_path: Path, encoder: Encoder
 ):
     local = quiet_build(two_articles, tmp_path / "local", encoder)
-    on_ray = quiet_build(two_articles, tmp_path / "ray", RayEncoder(Encoder()))
+    on_ray = quiet_build(two_articles, tmp_path / "ray", RayEncoder())
     assert (on_ray.articles, on_ray.paragraphs, on_ray.sentences) == (local.articles, local.paragraphs, local.sentences)
     assert (on_ray.embedded_paragraphs, on_ray.embedded_sentences) == (
         local.embedded_paragraphs,
@@ -93,7 +93,7 @@ def test_a_ray_build_writes_the_index_a_local_build_writes(
 @pytest.mark.slow
 @needs_ray
 def test_a_ray_build_embeds_only_what_changed(cluster: None, two_articles: Path, tmp_path: Path):
-    on_ray = RayEncoder(Encoder())
+    on_ray = RayEncoder()
     first = quiet_build(two_articles, tmp_path / "index", on_ray)
     (two_articles / "arlow.txt").write_text(town_article("Arlow"), encoding="utf-8")
     second = quiet_build(two_articles, tmp_path / "index", on_ray)
@@ -136,7 +136,7 @@ def test_an_actor_killed_mid_build_is_replaced_and_its_work_done_again(cluster: 
         [f"Chunk {number}: the harbour bridge reopened after {text} months." for text in range(16)]
         for number in range(12)
     ]
-    on_ray = RayEncoder(Encoder())
+    on_ray = RayEncoder()
     done = {}
     for number, vectors in on_ray.encode_chunks(chunks):
         if not done:  # the first chunk is back, the others are in flight: kill one actor
