@@ -17,6 +17,7 @@ CSS = """
 /* Desktop: the conversation on the left with the question box at its foot, the panel on the right;
    the page itself does not scroll, each area scrolls inside, so opening a source moves nothing. */
 .gradio-container { max-width: 1440px !important; padding-top: 0.5rem !important; }
+.gradio-container .main.app { padding-inline: clamp(12px, 2.5vw, 32px) !important; }  /* a phone's width: content */
 #main { --chat-height: calc(100vh - 290px); --panel-body: calc(100vh - 200px); }
 .masthead { display: flex; gap: 1rem; align-items: baseline; flex-wrap: wrap; }
 .masthead h1 { font-size: 1.35rem; margin: 0; }
@@ -32,10 +33,12 @@ CSS = """
 @media (max-width: 899px) {
   /* A phone: the panel above the conversation, each a share of the screen, both in view. */
   /* Gradio scopes the rules in here to its container's content: they name only what is inside it */
-  #main { --chat-height: calc(100vh - 25vh - 350px); --panel-body: 25vh; }
+  #main { --chat-height: calc(75vh - 350px); --panel-body: 25vh; }
+  #main:not(:has(.source-card)) { --chat-height: calc(75vh - 190px); }  /* no sources yet: the chat takes their room */
   #main, #conversation, #panel { gap: 0.4rem !important; }
   #main { flex-direction: column; flex-wrap: nowrap; }
-  #panel { order: -1; position: static; }
+  #panel { order: -1; position: static; min-width: 0 !important; max-width: 100%; }
+  #panel .tab-container button { padding-inline: 6px; font-size: 0.9rem; }  /* all five tabs in one line */
   .masthead p { display: none; }
   .masthead h1 { font-size: 1.15rem; }
 }
