@@ -261,18 +261,28 @@ def test_opening_a_source_shows_it_beside_the_chat_without_moving_the_question_b
 
 
 @pytest.mark.browser
-def test_on_a_phone_the_answer_and_its_source_are_both_on_the_first_screen(browser, chat_url: str):
+def test_on_a_phone_the_answer_and_its_source_are_both_on_the_first_screen(browser, answerer: Answerer, tmp_path: Path):
+    from webui.server import serve
+
+    server = serve(answerer, port=free_port(), articles_dir=tmp_path, block=False)  # all five tabs
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
-    ask_in_browser(page, chat_url, "Which alliance worried both leaders?")
+    ask_in_browser(page, server.url, "Which alliance worried both leaders?")
     expect(page.locator("#chat .message.bot").last).to_contain_text("AUKUS", timeout=30_000)
     for shown in ("#chat .message.bot >> nth=-1", "#sources .source-card >> nth=0", "#question textarea"):
         expect(page.locator(shown)).to_be_in_viewport()
+    # Nothing is wider than the screen: the panel's tabs once pushed it, and its source cards, past the edge.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    card = page.locator("#sources .source-card").first.bounding_box()
+    assert card["x"] >= 0 and card["x"] + card["width"] <= 390
+    for tab in ("Sources", "Article", "Chats", "Library", "Add articles"):  # in one line, none under "More tabs"
+        expect(page.get_by_role("tab", name=tab, exact=True)).to_be_in_viewport()
     page.locator("#sources .source-card").first.click()
     expect(page.locator("#reader #reader-cited")).to_be_in_viewport(timeout=30_000)
     expect(page.locator("#question textarea")).to_be_in_viewport()
     assert page.evaluate("() => window.scrollY") == 0
     context.close()
+    server.close()
 
 
 @pytest.mark.browser
