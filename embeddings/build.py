@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from embeddings.articles import Article, Skipped, read_articles
-from embeddings.cluster import RayMissing, ray_cluster
+from embeddings.cluster import ClusterProblem, ray_cluster
 from embeddings.encoder import DEFAULT_MODEL, Encoder, ParagraphEncoder
 from embeddings.index import (
     FORMAT_VERSION,
@@ -637,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
                 progress=not args.quiet,
                 log=lambda line: print(line, file=sys.stderr),
             )
-    except (BuildInProgress, FileNotFoundError, ValueError, RayMissing) as error:
+    except (BuildInProgress, FileNotFoundError, ValueError, ClusterProblem) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(report.summary())

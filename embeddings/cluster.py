@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,8 +27,25 @@ OBJECT_STORE_BYTES = 2 * 1024**3  # batches of texts and vectors pass through it
 RUNTIME_ENV = {"py_modules": [str(Path(__file__).resolve().parent)]}
 
 
-class RayMissing(RuntimeError):
+class ClusterProblem(RuntimeError):
+    """No cluster to work on; the message says why and what to do."""
+
+
+class RayMissing(ClusterProblem):
     """`--ray` was asked for but Ray is not installed."""
+
+
+def check_reachable(address: str, *, timeout: float = 5.0) -> None:
+    """`ClusterProblem` at once when nothing listens at `address` (HOST:PORT), where `ray.init`
+    would wait minutes before failing."""
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except (OSError, ValueError):
+        raise ClusterProblem(
+            f"no Ray cluster answers at {address}: start one there with `ray start --head --port PORT`,"
+            " or use --ray local"
+        ) from None
 
 
 def import_ray():
@@ -62,6 +80,7 @@ def ray_cluster(address: str, *, cpus: int | None = None) -> Iterator[None]:
             log_to_driver=False,
         )
     else:
+        check_reachable(address)
         ray.init(address=address, runtime_env=RUNTIME_ENV, logging_level="warning", log_to_driver=False)
     try:
         yield

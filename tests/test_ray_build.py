@@ -147,3 +147,14 @@ def test_an_actor_killed_mid_build_is_replaced_and_its_work_done_again(cluster: 
     assert sorted(done) == list(range(12))
     for number, chunk in enumerate(chunks):
         np.testing.assert_allclose(done[number], encoder.encode(chunk), atol=1e-6)
+
+
+@needs_ray
+def test_an_address_where_no_cluster_answers_is_one_line_at_once(capsys: pytest.CaptureFixture, tmp_path: Path):
+    with socket.socket() as unused:  # a loopback port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{unused.getsockname()[1]}"
+    assert build_main(["--articles", str(ROOT / "seeds"), "--index", str(tmp_path / "index"), "--ray", address]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: no Ray cluster answers at {address}: start one") and error.count("\n") == 1
+    assert not (tmp_path / "index").exists()
