@@ -16,17 +16,14 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from embeddings.build import build_index
+from alternating_builds import alternating_builds, dev_folder, print_rates
+
 from embeddings.encoder import Encoder, OnnxEncoder, question_encoder
 from qa.answer import Answerer
-from qa.datasets import load_squad, write_jsonl
 from qa.evaluate import evaluate_mode
 from qa.retrieve import Retriever
 
@@ -38,22 +35,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--questions", type=int, default=0, help="evaluate on the first N dev questions (default all)")
     args = parser.parse_args()
-    articles = load_squad("dev")
-    questions = [q for article in articles for q in article.questions]
-    questions = questions[: args.questions] if args.questions else questions
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work) / "articles"
-        write_jsonl(articles, folder / "articles.jsonl")
-        rates: dict[str, list[float]] = {kind: [] for kind in BUILD_ENCODERS}
-        for round_number in range(args.rounds):
-            for kind, make in BUILD_ENCODERS.items():
-                started = time.perf_counter()
-                report = build_index(folder, Path(work) / f"{kind}-{round_number}", encoder=make(), progress=False)
-                rates[kind].append(report.paragraphs / (time.perf_counter() - started))
-                print(f"  {kind}: {report.summary()}", file=sys.stderr)
-        torch_rate, onnx_rate = (float(np.median(rates[kind])) for kind in BUILD_ENCODERS)
-        print(f"paragraphs a second: torch {torch_rate:.1f}, ONNX {onnx_rate:.1f}, ratio {onnx_rate / torch_rate:.2f}")
-        print("  each round: " + ", ".join(f"{kind} {' '.join(f'{r:.1f}' for r in rates[kind])}" for kind in rates))
+        questions = dev_folder(folder, questions=args.questions)
+        print_rates(alternating_builds(folder, Path(work), BUILD_ENCODERS, rounds=args.rounds))
 
         asker = question_encoder()
         vectors = asker.encode([q.question for q in questions])

@@ -17,29 +17,20 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from embeddings.build import build_index
+from alternating_builds import alternating_builds, dev_folder, print_rates
+
 from embeddings.cluster import ray_cluster
 from embeddings.encoder import Encoder, OnnxEncoder
 from embeddings.index import open_index
 from embeddings.ray_encoder import RayEncoder
 from qa.answer import Answerer
-from qa.datasets import load_squad, write_jsonl
 from qa.retrieve import Retriever
-
-
-def timed_build(folder: Path, index: Path, encoder) -> float:
-    started = time.perf_counter()
-    report = build_index(folder, index, encoder=encoder, progress=False)
-    seconds = time.perf_counter() - started
-    print(f"  {type(encoder).__name__}: {report.summary()}", file=sys.stderr)
-    return report.paragraphs / seconds
 
 
 def main() -> int:
@@ -47,20 +38,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--questions", type=int, default=0, help="ask only the first N dev questions (default all)")
     args = parser.parse_args()
-    articles = load_squad("dev")
-    questions = [q for article in articles for q in article.questions]
-    questions = questions[: args.questions] if args.questions else questions
     with tempfile.TemporaryDirectory() as work, ray_cluster("local"):
         folder = Path(work) / "articles"
-        write_jsonl(articles, folder / "articles.jsonl")
-        rates: dict[str, list[float]] = {"local": [], "ray": []}
-        for round_number in range(args.rounds):
-            for way in ("local", "ray"):
-                encoder = Encoder() if way == "local" else RayEncoder()
-                rates[way].append(timed_build(folder, Path(work) / f"{way}-{round_number}", encoder))
-        local_rate, ray_rate = (float(np.median(rates[way])) for way in ("local", "ray"))
-        print(f"paragraphs a second: local {local_rate:.1f}, Ray {ray_rate:.1f}, ratio {ray_rate / local_rate:.3f}")
-        print("  each round: " + ", ".join(f"{way} {' '.join(f'{r:.1f}' for r in rates[way])}" for way in rates))
+        questions = dev_folder(folder, questions=args.questions)
+        ways = {"local": Encoder, "ray": RayEncoder}
+        print_rates(alternating_builds(folder, Path(work), ways, rounds=args.rounds))
 
         local_dir, ray_dir = Path(work) / "local-0", Path(work) / "ray-0"
         local_index, ray_index = open_index(local_dir), open_index(ray_dir)
