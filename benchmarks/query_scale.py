@@ -150,11 +150,11 @@ def measure(index_dir: Path, questions: int) -> dict:
         vector = encoder.encode([question])[0]
         parts["encode"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        index.search_paragraphs(vector, pool)
-        index.search_sentences(vector, 2 * pool)
+        query = index.keywords.query(question)
+        index.hits(vector, query, paragraphs=pool, sentences=2 * pool, keywords=0)
         parts["vector search"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        index.keyword_scores(index.keywords.query(question))
+        index.hits(vector, query, paragraphs=0, sentences=0, keywords=pool)
         parts["BM25"].append(time.perf_counter() - started)
     ms = {name: np.array(values) * 1000 for name, values in parts.items()}
     rest = ms["whole answer"] - ms["encode"] - ms["vector search"] - ms["BM25"]

@@ -5,7 +5,8 @@ vector from the live index, so only new or edited text meets the model, and an u
 writes nothing at all. A small change (up to `APPEND_SHARE` of the rows) is appended: the new
 and edited articles become one more segment, the rows of removed and edited ones are masked, and
 the earlier segments are linked in untouched. A larger change, too many segments, or `--full`
-compacts everything into one segment.
+compacts everything into one segment, or into `--segments N` of about equal size: an index that
+is to be served from N shards (see qa/sharded.py) needs at least N.
 
 An index remembers the folder it was built from, so `--index X` alone updates X from its own
 folder; another folder, or an empty one, replaces its articles only with `--replace`. The
@@ -50,6 +51,7 @@ from embeddings.index import (
     recorded_articles_dir,
     stamped_name,
 )
+from embeddings.keywords import CollectionStatistics, KeywordIndex
 from embeddings.paragraphs import sentence_spans, split_article, text_hash
 from embeddings.ray_encoder import RayEncoder
 from embeddings.segment import SegmentInfo, SegmentPlan, link_segment, write_segment
@@ -59,7 +61,7 @@ DEFAULT_ARTICLES = Path("seeds")
 DEFAULT_INDEX = Path("index")
 EMBED_CHUNK = 256  # small enough for a lively progress bar, large enough to batch well
 APPEND_SHARE = 0.25  # a change of more rows than this share of the index is built in full, compacting it
-MAX_SEGMENTS = 8  # searching many small segments costs a little per question each; compact beyond this
+MAX_APPENDED = 8  # searching many small segments costs a little per question each; compact beyond this
 
 
 class IndexKept(ValueError):
@@ -99,7 +101,13 @@ class BuildReport:
                 if self.vector_index
                 else ""
             )
-            how = f"added as segment {self.segments}" if self.appended else "in one segment"
+            how = (
+                f"added as segment {self.segments}"
+                if self.appended
+                else "in one segment"
+                if self.segments == 1
+                else f"in {self.segments} segments"
+            )
             head = (
                 f"indexed {self.articles} articles, {self.paragraphs} paragraphs, {self.sentences} sentences"
                 f" ({self.embedded_paragraphs} paragraphs and {self.embedded_sentences} sentences embedded,"
@@ -204,7 +212,7 @@ class Change:
 def plan_change(live: Index, articles: list[Article], encoder: ParagraphEncoder) -> tuple[Change | None, BuildReport]:
     """The appendable change from `live` to `articles`, or None when a full build is due."""
     report = BuildReport()
-    if len(live.segments) >= MAX_SEGMENTS:
+    if len(live.segments) - live.manifest.settings.get("segments", 1) >= MAX_APPENDED:
         return None, report
     current = {entry.article.id: entry for entry in live.articles()}
     incoming = {article.id for article in articles}
@@ -299,6 +307,7 @@ def build_index(
     full: bool = False,
     replace: bool = False,
     vector_index: str = "auto",
+    segments: int | None = None,
     fusion: dict[str, float] | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
@@ -309,6 +318,9 @@ def build_index(
     them, this package does not. None keeps what the live index records ({} when there is none,
     and the ranking uses its defaults). They are no part of the segments: new weights alone write
     a generation that links the same segments.
+
+    `segments` is how many segments a full build writes (None: as many as the live index was
+    built with, else one); a different number than the live index's builds in full.
 
     `articles_dir` None means the folder the index records (see `articles_folder`). Without
     `replace`, an index is never emptied by a folder with no articles in it (`IndexKept`).
@@ -329,14 +341,16 @@ def build_index(
                 log(str(item))
             else:
                 articles.append(item)
-        settings = {"max_pieces": encoder.max_pieces, "vector_index": vector_index}
+        built_with = live_manifest_fields(index_dir).get("settings") or {}
+        segments = segments or built_with.get("segments", 1)
+        settings = {"max_pieces": encoder.max_pieces, "vector_index": vector_index, "segments": segments}
         source_digest = hashlib.sha1(json.dumps([(a.id, a.content_hash) for a in articles]).encode()).hexdigest()
         _keep_unless_replacing(index_dir, articles_dir, articles, replace)
         live = None if full else _open_live(index_dir, encoder.model_name, log)
         try:
             if fusion is None:
                 fusion = {} if live is None else live.manifest.fusion
-            same_settings = live is not None and live.manifest.settings == settings
+            same_settings = live is not None and {"segments": 1, **live.manifest.settings} == settings
             built_as = (source_digest, fusion, str(articles_dir))
             if (
                 same_settings
@@ -354,10 +368,13 @@ def build_index(
 
                 def write(folder: Path) -> None:
                     if change is None:
-                        segments = _write_full(folder, plan, live, encoder, vector_index, report, progress)
+                        written = _write_full(folder, plan, live, encoder, settings, report, progress)
                     else:
-                        segments = _write_appended(folder, change, live, encoder, vector_index, report, progress)
-                    _manifest(segments, report, encoder, settings, fusion, source_digest, articles_dir).write(folder)
+                        written = _write_appended(folder, change, live, encoder, vector_index, report, progress)
+                    CollectionStatistics.of([KeywordIndex.load(folder / s.name / "keywords") for s in written]).save(
+                        folder
+                    )
+                    _manifest(written, report, encoder, settings, fusion, source_digest, articles_dir).write(folder)
 
                 had_one = current_generation(index_dir) is not None
                 publish_new_generation(index_dir, write, needed=generation_bytes(plan, encoder.dimension))
@@ -458,16 +475,10 @@ def undo_build(index_dir: Path) -> str:
 Reuse = Callable[[dict[str, str], dict[str, str]], tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]
 
 
-def _write_segment(
-    folder: Path,
-    plan: SegmentPlan,
-    reuse: Reuse,
-    encoder: ParagraphEncoder,
-    vector_index: str,
-    report: BuildReport,
-    progress: bool,
-) -> SegmentInfo:
-    """A new segment for the plan: the vectors `reuse` finds, the rest embedded."""
+def _embed_plan(
+    plan: SegmentPlan, reuse: Reuse, encoder: ParagraphEncoder, report: BuildReport, progress: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The plan's paragraph and sentence matrices: the vectors `reuse` finds, the rest embedded."""
     paragraph_texts, sentence_texts = unique_texts(plan)
     cached_paragraphs, cached_sentences = reuse(paragraph_texts, sentence_texts)
     embedding_started = time.perf_counter()
@@ -480,10 +491,7 @@ def _write_segment(
     report.embedded_sentences = len(embedded - paragraph_texts.keys())
     paragraph_vectors = {digest: vectors[digest] for digest in paragraph_texts}
     sentence_vectors = {digest: vectors[digest] for digest in sentence_texts}
-    paragraph_matrix, sentence_matrix = vector_matrices(plan, paragraph_vectors, sentence_vectors, encoder.dimension)
-    segment = write_segment(folder / stamped_name("seg"), plan, paragraph_matrix, sentence_matrix, vector_index)
-    report.vector_index = segment.vector_index
-    return segment
+    return vector_matrices(plan, paragraph_vectors, sentence_vectors, encoder.dimension)
 
 
 def _write_full(
@@ -491,21 +499,36 @@ def _write_full(
     plan: SegmentPlan,
     live: Index | None,
     encoder: ParagraphEncoder,
-    vector_index: str,
+    settings: dict,
     report: BuildReport,
     progress: bool,
 ) -> list[SegmentInfo]:
-    """One segment holding every article, reusing any vector the live index has."""
+    """Every article in `settings["segments"]` segments (one by default), reusing any vector the live index has."""
 
     def reuse(paragraph_texts: dict[str, str], sentence_texts: dict[str, str]):
         if live is None:
             return {}, {}
         return reusable_vectors(live, live.vector_keys(), paragraph_texts, sentence_texts)
 
-    segment = _write_segment(folder, plan, reuse, encoder, vector_index, report, progress)
-    report.articles, report.paragraphs, report.sentences = segment.articles, segment.paragraphs, segment.sentences
-    report.segments = 1
-    return [segment]
+    paragraph_matrix, sentence_matrix = _embed_plan(plan, reuse, encoder, report, progress)
+    written, paragraphs, sentences = [], 0, 0
+    for part in plan.split(settings["segments"]):
+        sentence_count = sum(len(spans) for spans in part.spans)
+        written.append(
+            write_segment(
+                folder / stamped_name("seg"),
+                part,
+                paragraph_matrix[paragraphs : paragraphs + len(part.paragraphs)],
+                sentence_matrix[sentences : sentences + sentence_count],
+                settings["vector_index"],
+            )
+        )
+        paragraphs, sentences = paragraphs + len(part.paragraphs), sentences + sentence_count
+    report.vector_index = written[0].vector_index if written else {}
+    report.articles = sum(s.articles for s in written)
+    report.paragraphs, report.sentences = paragraphs, sentences
+    report.segments = len(written)
+    return written
 
 
 def _write_appended(
@@ -528,7 +551,12 @@ def _write_appended(
     for segment in segments:
         link_segment(live.folder / segment.name, folder / segment.name)
     if change.plan.paragraphs:
-        segments.append(_write_segment(folder, change.plan, reuse, encoder, vector_index, report, progress))
+        paragraph_matrix, sentence_matrix = _embed_plan(change.plan, reuse, encoder, report, progress)
+        segment = write_segment(
+            folder / stamped_name("seg"), change.plan, paragraph_matrix, sentence_matrix, vector_index
+        )
+        report.vector_index = segment.vector_index
+        segments.append(segment)
     if change.removed.any():
         new_rows = np.zeros(len(change.plan.paragraphs), dtype=bool)
         np.save(folder / "removed.npy", np.concatenate([change.removed, new_rows]))
@@ -608,6 +636,13 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="FAISS index type; auto picks exact search for small collections (default: auto)",
     )
+    parser.add_argument(
+        "--segments",
+        type=int,
+        metavar="N",
+        help="write a full build as N segments of about equal size, to serve from up to N shards"
+        " (default: as the index was built, else 1)",
+    )
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"embedding model (default: {DEFAULT_MODEL})")
     parser.add_argument("--strict", action="store_true", help="exit non-zero if any file was skipped")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -618,6 +653,8 @@ def main(argv: list[str] | None = None) -> int:
         " (pip install -r requirements-ray.txt)",
     )
     args = parser.parse_args(argv)
+    if args.segments is not None and args.segments < 1:
+        parser.error("--segments must be at least 1")
     if args.undo:
         try:
             print(undo_build(args.index))
@@ -634,6 +671,7 @@ def main(argv: list[str] | None = None) -> int:
                 full=args.full,
                 replace=args.replace,
                 vector_index=args.vector_index,
+                segments=args.segments,
                 progress=not args.quiet,
                 log=lambda line: print(line, file=sys.stderr),
             )

@@ -6,6 +6,7 @@
     INDEX/gen-<time>/manifest.json  how it was built: format, model, counts, settings, its segments
     INDEX/gen-<time>/seg-<time>/    the segments, in row order (see embeddings/segment.py)
     INDEX/gen-<time>/removed.npy    paragraph rows of articles since removed or edited, if any
+    INDEX/gen-<time>/keyword_statistics.json   the collection's BM25 statistics, for shards
 
 A build writes a whole new generation and then replaces CURRENT, so a reader, or a build killed
 half-way, only ever sees a complete generation; the one before it is kept, and undoing a build
@@ -23,7 +24,7 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.keywords import KeywordQuery, KeywordSearch
+from embeddings.keywords import CollectionStatistics, KeywordQuery, KeywordSearch
 from embeddings.segment import Segment, SegmentInfo
 from embeddings.store import ArticleEntry, Offsets, StoredParagraph
 
@@ -95,18 +96,88 @@ class Manifest:
         return offsets
 
 
+@dataclass(frozen=True)
+class Hits:
+    """One search's best rows and their scores, best first."""
+
+    scores: np.ndarray
+    rows: np.ndarray
+
+    @classmethod
+    def best(cls, scores: np.ndarray, rows: np.ndarray, k: int) -> Hits:
+        """The `k` best (score, row) pairs, ties to the lower row: the same whether taken over all rows
+        at once or from the best of each part, which is what lets segments and shards be merged exactly."""
+        if len(scores) > k:
+            keep = scores >= np.partition(scores, len(scores) - k)[len(scores) - k]
+            scores, rows = scores[keep], rows[keep]
+        order = np.lexsort((rows, -scores))[:k]
+        return cls(scores[order], rows[order].astype(np.int64))
+
+    @classmethod
+    def merged(cls, parts: Sequence[Hits], k: int) -> Hits:
+        if not parts:
+            return cls(np.zeros(0, np.float32), np.zeros(0, np.int64))
+        return cls.best(np.concatenate([p.scores for p in parts]), np.concatenate([p.rows for p in parts]), k)
+
+
+@dataclass(frozen=True)
+class SearchHits:
+    """The best rows of each search for one question: what a shard sends back, and their merge."""
+
+    paragraphs: Hits
+    sentences: Hits  # each sentence's paragraph row (a row may repeat)
+    keywords: Hits
+    best_keyword_score: float  # of any row searched, candidate or not
+
+    def rows(self) -> np.ndarray:
+        """The candidates: the union of the searches' rows, ascending."""
+        return np.unique(np.concatenate([self.paragraphs.rows, self.sentences.rows, self.keywords.rows]))
+
+    @classmethod
+    def merged(cls, parts: Sequence[SearchHits], *, paragraphs: int, sentences: int, keywords: int) -> SearchHits:
+        """The hits of the whole index from those of shards holding its segments."""
+        return cls(
+            Hits.merged([p.paragraphs for p in parts], paragraphs),
+            Hits.merged([p.sentences for p in parts], sentences),
+            Hits.merged([p.keywords for p in parts], keywords),
+            max((p.best_keyword_score for p in parts), default=0.0),
+        )
+
+
+@dataclass(frozen=True)
+class RowsRead:
+    """What ranking reads about some rows: the paragraphs, their vectors and their BM25 scores."""
+
+    paragraphs: list[StoredParagraph]
+    paragraph_vectors: np.ndarray  # one per paragraph
+    sentence_vectors: np.ndarray  # one per sentence, paragraph by paragraph
+    keyword_scores: np.ndarray  # one per paragraph
+
+    @classmethod
+    def joined(cls, parts: Sequence[RowsRead]) -> RowsRead:
+        """Parts read in row order, as one."""
+        return cls(
+            [p for part in parts for p in part.paragraphs],
+            np.concatenate([part.paragraph_vectors for part in parts]),
+            np.concatenate([part.sentence_vectors for part in parts]),
+            np.concatenate([part.keyword_scores for part in parts]),
+        )
+
+
 @dataclass
 class Index:
-    """One open generation: its segments read as one run of rows, minus the removed ones.
+    """One open generation, or some of its segments (a shard): read as one run of rows, minus the
+    removed ones.
 
-    Searches return index rows, best first, across segments; `allowed` masks are over rows.
+    Rows are numbered over the whole generation, whichever segments are open; `allowed` masks are
+    over all its rows.
     """
 
     folder: Path
     manifest: Manifest
     segments: list[Segment]
     removed: np.ndarray | None  # True for rows of articles removed or replaced; None when there are none
-    keywords: KeywordSearch
+    keywords: KeywordSearch  # over the open segments, with the whole collection's statistics
 
     @property
     def rows(self) -> int:
@@ -117,42 +188,62 @@ class Index:
         """True for every row not removed; None when none is (computed once, not per question)."""
         return None if self.removed is None else ~self.removed
 
+    @cached_property
+    def row_numbers(self) -> np.ndarray | None:
+        """The row number of each row the open segments hold, in order; None when every segment is open."""
+        if len(self.segments) == len(self.manifest.segments):
+            return None
+        return np.concatenate(
+            [np.arange(s.offsets.paragraphs, s.offsets.paragraphs + s.info.paragraphs) for s in self.segments]
+        )
+
     def usable(self, allowed: np.ndarray | None) -> np.ndarray | None:
         """`allowed` without the removed rows (None: every row)."""
         if self.live is None:
             return allowed
         return self.live if allowed is None else allowed & self.live
 
-    def search_paragraphs(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
-        """Rows of the `k` paragraphs most similar to `vector`."""
+    def hits(
+        self,
+        vector: np.ndarray,
+        query: KeywordQuery,
+        *,
+        paragraphs: int,
+        sentences: int,
+        keywords: int,
+        allowed: np.ndarray | None = None,
+    ) -> SearchHits:
+        """The best `paragraphs` rows by vector, `sentences` sentences by vector and `keywords` rows by
+        BM25 (0: that search is not made)."""
         allowed = self.usable(allowed)
-        hits = []
-        for segment in self.segments:
-            start, size = segment.offsets.paragraphs, segment.info.paragraphs
-            mask = None if allowed is None else allowed[start : start + size]
-            scores, ids = segment.paragraph_index.search(vector[None, :], k, allowed=mask)
-            found = ids[0] >= 0
-            hits.append((scores[0][found], ids[0][found] + start))
-        return _best(hits, k)
+        empty = Hits.merged([], 0)
+        keyword_hits, best_keyword = empty, 0.0
+        if keywords:
+            scores = self.keywords.scores(query)
+            if allowed is not None:
+                scores = np.where(allowed if self.row_numbers is None else allowed[self.row_numbers], scores, 0.0)
+            matching = np.flatnonzero(scores > 0)
+            rows = matching if self.row_numbers is None else self.row_numbers[matching]
+            keyword_hits = Hits.best(scores[matching], rows, keywords)
+            best_keyword = float(scores.max(initial=0.0))
+        return SearchHits(
+            self._search_vectors(vector, paragraphs, allowed, "paragraphs") if paragraphs else empty,
+            self._search_vectors(vector, sentences, allowed, "sentences") if sentences else empty,
+            keyword_hits,
+            best_keyword,
+        )
 
-    def search_sentences(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
-        """Paragraph rows of the `k` sentences most similar to `vector` (a row may repeat)."""
-        allowed = self.usable(allowed)
-        hits = []
-        for segment in self.segments:
-            start, size = segment.offsets.paragraphs, segment.info.paragraphs
-            owner = np.asarray(segment.sentence_owner)
-            mask = None if allowed is None else allowed[start : start + size][owner]
-            scores, ids = segment.sentence_index.search(vector[None, :], k, allowed=mask)
-            found = ids[0] >= 0
-            hits.append((scores[0][found], owner[ids[0][found]] + start))
-        return _best(hits, k)
-
-    def keyword_scores(self, query: KeywordQuery, allowed: np.ndarray | None = None) -> np.ndarray:
-        """BM25 score of every row for the query; zero where not allowed or removed."""
-        scores = self.keywords.scores(query)
-        allowed = self.usable(allowed)
-        return scores if allowed is None else np.where(allowed, scores, 0.0)
+    def read_rows(self, rows: np.ndarray, query: KeywordQuery) -> RowsRead:
+        """What ranking reads about these rows (ascending, all in the open segments)."""
+        paragraphs = self.paragraphs(rows)
+        sentence_rows = [np.arange(p.sentence_rows.start, p.sentence_rows.stop) for p in paragraphs]
+        local = rows if self.row_numbers is None else np.searchsorted(self.row_numbers, rows)
+        return RowsRead(
+            paragraphs,
+            self.paragraph_vectors(rows),
+            self.sentence_vectors(np.concatenate([np.zeros(0, np.int64), *sentence_rows])),
+            self.keywords.scores_at(query, local),
+        )
 
     def paragraph_vectors(self, rows: np.ndarray) -> np.ndarray:
         return self._vectors(rows, "paragraphs")
@@ -197,6 +288,24 @@ class Index:
         for segment in self.segments:
             segment.close()
 
+    def _search_vectors(self, vector: np.ndarray, k: int, allowed: np.ndarray | None, table: str) -> Hits:
+        """The `k` best paragraph rows by the paragraph or (a row per sentence) the sentence vectors."""
+        found = []
+        for segment in self.segments:
+            start, size = segment.offsets.paragraphs, segment.info.paragraphs
+            mask = None if allowed is None else allowed[start : start + size]
+            if table == "paragraphs":
+                scores, ids = segment.paragraph_index.search(vector[None, :], k, allowed=mask)
+                rows = ids[0]
+            else:
+                owner = np.asarray(segment.sentence_owner)
+                sentence_mask = None if mask is None else mask[owner]
+                scores, ids = segment.sentence_index.search(vector[None, :], k, allowed=sentence_mask)
+                rows = owner[ids[0]]
+            kept = ids[0] >= 0
+            found.append(Hits(scores[0][kept], rows[kept] + start))
+        return Hits.merged(found, k)
+
     def _segment_of(self, rows: np.ndarray, table: str) -> np.ndarray:
         starts = [getattr(segment.offsets, table) for segment in self.segments]
         return np.searchsorted(starts, rows, side="right") - 1
@@ -211,15 +320,6 @@ class Index:
             chosen = which == number
             out[chosen] = index.vectors(rows[chosen] - getattr(segment.offsets, table))
         return out
-
-
-def _best(hits: list[tuple[np.ndarray, np.ndarray]], k: int) -> np.ndarray:
-    """The ids of the `k` best (scores, ids) pairs over several searches, best first."""
-    if not hits:
-        return np.zeros(0, dtype=np.int64)
-    scores = np.concatenate([s for s, _ in hits])
-    ids = np.concatenate([i for _, i in hits])
-    return ids[np.argsort(-scores, kind="stable")[:k]].astype(np.int64)
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -256,10 +356,23 @@ def recorded_articles_dir(index_dir: Path) -> Path | None:
     return Path(recorded) if isinstance(recorded, str) and recorded else None
 
 
-def open_index(index_dir: Path, *, model: str | None = None) -> Index:
-    """Open the live generation, checking its manifest first; `IndexProblem` says how to fix it."""
+def open_index(
+    index_dir: Path,
+    *,
+    model: str | None = None,
+    generation: str | None = None,
+    only: Collection[str] | None = None,
+    searchable: bool = True,
+) -> Index:
+    """Open the live generation (or the one named `generation`), checking its manifest first;
+    `IndexProblem` says how to fix it.
+
+    A shard opens `only` some of its segments; a process that reads articles and paragraphs but
+    never searches (the router in front of shards) opens them not `searchable`. Both score BM25
+    with the collection's statistics.
+    """
     hint = REBUILD_HINT.format(index=index_dir)
-    folder = current_generation(index_dir)
+    folder = current_generation(index_dir) if generation is None else index_dir / generation
     if folder is None:
         raise IndexProblem(f"no index at {index_dir}: build it with: {hint.removesuffix(' --full')}")
     try:
@@ -274,16 +387,22 @@ def open_index(index_dir: Path, *, model: str | None = None) -> Index:
         raise IndexProblem(
             f"index at {index_dir} was built with model {manifest.model!r}, not {model!r}; rebuild it: {hint}"
         )
+    whole = only is None and searchable
+    if not whole and not (folder / CollectionStatistics.FILE).is_file():
+        raise IndexProblem(f"index at {index_dir} was built before it could be sharded; rebuild it: {hint}")
     segments: list[Segment] = []
     try:
         for info, offsets in zip(manifest.segments, manifest.segment_offsets(), strict=True):
-            segments.append(Segment.open(folder / info.name, info, offsets))
+            if only is None or info.name in only:
+                segments.append(Segment.open(folder / info.name, info, offsets))
         removed = np.load(folder / "removed.npy", mmap_mode="r") if manifest.removed_paragraphs else None
-        index = Index(folder, manifest, segments, removed, KeywordSearch([s.keywords for s in segments]))
-        consistent = all(segment.is_whole() for segment in segments) and (
+        collection = None if whole else CollectionStatistics.load(folder)
+        keywords = KeywordSearch([s.keywords for s in segments] if searchable else [], collection)
+        index = Index(folder, manifest, segments, removed, keywords)
+        consistent = all(segment.is_whole(searchable=searchable) for segment in segments) and (
             removed is None or (len(removed) == manifest.rows and int(removed.sum()) == manifest.removed_paragraphs)
         )
-    except (OSError, ValueError, RuntimeError, KeyError, sqlite3.Error) as error:
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError, sqlite3.Error) as error:
         for segment in segments:
             segment.close()
         raise IndexProblem(f"index at {index_dir} is damaged ({error}); rebuild it: {hint}") from None

@@ -7,6 +7,8 @@ Each segment of the index keeps its own postings (for every term: the paragraphs
 how often) and its paragraph lengths. `KeywordSearch` scores with the statistics of the whole
 index (paragraph count, average length, document frequency summed over segments), so a paragraph
 scores the same whichever segment holds it and appending a segment rewrites none of the others.
+A shard that opens only some of the segments scores with the collection's statistics, which
+each generation keeps beside its manifest (`CollectionStatistics`).
 The formula is Lucene's BM25 as bm25s computes it (k1 1.5, b 0.75); bm25s precomputes scores
 with the corpus statistics baked in, which is why the postings here keep raw frequencies.
 """
@@ -18,7 +20,7 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -119,6 +121,18 @@ class KeywordIndex:
         norm = K1 * (1 - B + B * self.lengths[rows] / average_length)
         out[rows] += weight * frequency / (norm + frequency)
 
+    def add_scores_at(self, out: np.ndarray, rows: np.ndarray, term: str, weight: float, average_length: float) -> None:
+        """`add_scores` for some rows only (ascending, of this segment), by looking them up in the term's postings."""
+        token = self.vocabulary.get(term)
+        if token is None or not len(rows):
+            return
+        postings = self.rows[self.starts[token] : self.starts[token + 1]]
+        at = np.minimum(np.searchsorted(postings, rows), len(postings) - 1)
+        held = postings[at] == rows
+        frequency = self.frequencies[self.starts[token] + at[held]].astype(np.float32)
+        norm = K1 * (1 - B + B * self.lengths[rows[held]] / average_length)
+        out[held] += weight * frequency / (norm + frequency)
+
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         terms_in_order = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
@@ -134,6 +148,33 @@ class KeywordIndex:
 
 
 @dataclass(frozen=True)
+class CollectionStatistics:
+    """What BM25 reads about the whole collection: kept beside a generation's manifest, so a shard
+    holding some of the segments scores every paragraph as the whole index would."""
+
+    size: int  # paragraph rows, removed ones included, as the segments count them
+    total_length: int  # terms over all those rows
+    document_frequency: dict[str, int]  # rows holding each term
+
+    FILE = "keyword_statistics.json"
+
+    @classmethod
+    def of(cls, segments: Sequence[KeywordIndex]) -> CollectionStatistics:
+        frequency: Counter[str] = Counter()
+        for segment in segments:
+            counts = np.diff(segment.starts).tolist()
+            frequency.update(dict(zip(segment.vocabulary, counts, strict=True)))
+        return cls(sum(s.size for s in segments), sum(s.total_length for s in segments), dict(frequency))
+
+    def save(self, folder: Path) -> None:
+        (folder / self.FILE).write_text(json.dumps(asdict(self)))
+
+    @classmethod
+    def load(cls, folder: Path) -> CollectionStatistics:
+        return cls(**json.loads((folder / cls.FILE).read_text()))
+
+
+@dataclass(frozen=True)
 class KeywordQuery:
     """A question as keyword search sees it: its terms in order, and each distinct term's IDF weight."""
 
@@ -142,17 +183,30 @@ class KeywordQuery:
 
 
 class KeywordSearch:
-    """BM25 over the postings of every segment, rows numbered across them in order."""
+    """BM25 over the postings of some segments, rows numbered across them in order.
 
-    def __init__(self, segments: Sequence[KeywordIndex]) -> None:
+    The statistics are those of the segments given, or of the whole collection when a shard holds
+    only some of them (`collection`).
+    """
+
+    def __init__(self, segments: Sequence[KeywordIndex], collection: CollectionStatistics | None = None) -> None:
         self.segments = list(segments)
-        self.size = sum(s.size for s in self.segments)
-        self.average_length = max(sum(s.total_length for s in self.segments) / max(self.size, 1), 1e-9)
+        self.collection = collection
+        self.size = sum(s.size for s in self.segments)  # rows scored: those of these segments
+        self.collection_size = self.size if collection is None else collection.size
+        total_length = sum(s.total_length for s in self.segments) if collection is None else collection.total_length
+        self.average_length = max(total_length / max(self.collection_size, 1), 1e-9)
+
+    def document_frequency(self, term: str) -> int:
+        """Rows of the collection holding `term`."""
+        if self.collection is None:
+            return sum(s.document_frequency(term) for s in self.segments)
+        return self.collection.document_frequency.get(term, 0)
 
     def term_weights(self, query_terms: Iterable[str]) -> dict[str, float]:
-        """IDF of each distinct query term over the whole index (rarer words weigh more)."""
+        """IDF of each distinct query term over the whole collection (rarer words weigh more)."""
         return {
-            term: inverse_document_frequency(sum(s.document_frequency(term) for s in self.segments), self.size)
+            term: inverse_document_frequency(self.document_frequency(term), self.collection_size)
             for term in dict.fromkeys(query_terms)
         }
 
@@ -169,4 +223,16 @@ class KeywordSearch:
             for segment in self.segments:
                 segment.add_scores(out[offset : offset + segment.size], term, query.weights[term], self.average_length)
                 offset += segment.size
+        return out
+
+    def scores_at(self, query: KeywordQuery, rows: np.ndarray) -> np.ndarray:
+        """`scores(query)[rows]` (rows ascending) without scoring every other row: what a few candidates need."""
+        out = np.zeros(len(rows), dtype=np.float32)
+        bounds = np.cumsum([0, *(s.size for s in self.segments)])
+        for term in query.terms:
+            for segment, (start, stop) in zip(self.segments, pairwise(bounds), strict=True):
+                mine = (rows >= start) & (rows < stop)
+                part = out[mine]
+                segment.add_scores_at(part, rows[mine] - start, term, query.weights[term], self.average_length)
+                out[mine] = part
         return out

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -44,36 +46,72 @@ class SegmentPlan:
     paragraphs: list[Paragraph] = field(default_factory=list)
     spans: list[list[tuple[int, int]]] = field(default_factory=list)
 
+    def split(self, parts: int) -> list[SegmentPlan]:
+        """The plan cut into up to `parts` plans of whole articles, about equal in paragraphs."""
+        firsts = [first for _, first, _ in self.articles]
+        cuts = [0]
+        for part in range(1, parts):
+            target = len(self.paragraphs) * part / parts
+            cuts.append(max(cuts[-1], next((i for i, first in enumerate(firsts) if first >= target), len(firsts))))
+        cuts.append(len(self.articles))
+        plans = []
+        for low, high in pairwise(cuts):
+            if low == high:
+                continue
+            start = self.articles[low][1]
+            stop = self.articles[high - 1][1] + self.articles[high - 1][2]
+            plans.append(
+                SegmentPlan(
+                    [(article, first - start, count) for article, first, count in self.articles[low:high]],
+                    self.paragraphs[start:stop],
+                    self.spans[start:stop],
+                )
+            )
+        return plans
+
 
 @dataclass
 class Segment:
-    """One open segment, its rows numbered from `offsets`."""
+    """One open segment, its rows numbered from `offsets`.
 
+    What searching needs (vectors, postings) is read on first use, so a process that only reads
+    paragraphs and articles, such as the router in front of shards, never loads it.
+    """
+
+    folder: Path
     info: SegmentInfo
     offsets: Offsets
     store: ParagraphStore
-    sentence_owner: np.ndarray  # the segment's paragraph row of each of its sentence rows
-    paragraph_index: FaissIndex
-    sentence_index: FaissIndex
-    keywords: KeywordIndex
 
     @classmethod
     def open(cls, folder: Path, info: SegmentInfo, offsets: Offsets) -> Segment:
-        """Open a segment's files, memory-mapped where they can be; raises if one is missing."""
-        return cls(
-            info=info,
-            offsets=offsets,
-            store=ParagraphStore(folder / "store.sqlite", offsets=offsets),
-            sentence_owner=np.load(folder / "sentence_owner.npy", mmap_mode="r"),
-            paragraph_index=load_vector_index(folder / "paragraphs.faiss"),
-            sentence_index=load_vector_index(folder / "sentences.faiss"),
-            keywords=KeywordIndex.load(folder / "keywords"),
-        )
+        """Open a segment's store; raises if it is missing."""
+        return cls(folder, info, offsets, ParagraphStore(folder / "store.sqlite", offsets=offsets))
 
-    def is_whole(self) -> bool:
-        """True when every file holds the row counts the manifest lists."""
-        return (
-            len(self.paragraph_index) == self.keywords.size == self.store.count_paragraphs() == self.info.paragraphs
+    @cached_property
+    def sentence_owner(self) -> np.ndarray:
+        """The segment's paragraph row of each of its sentence rows."""
+        return np.load(self.folder / "sentence_owner.npy", mmap_mode="r")
+
+    @cached_property
+    def paragraph_index(self) -> FaissIndex:
+        return load_vector_index(self.folder / "paragraphs.faiss")
+
+    @cached_property
+    def sentence_index(self) -> FaissIndex:
+        return load_vector_index(self.folder / "sentences.faiss")
+
+    @cached_property
+    def keywords(self) -> KeywordIndex:
+        return KeywordIndex.load(self.folder / "keywords")
+
+    def is_whole(self, *, searchable: bool = True) -> bool:
+        """True when every file holds the row counts the manifest lists (only the store's when not
+        `searchable`: a process that does not search never reads the rest)."""
+        if self.store.count_paragraphs() != self.info.paragraphs:
+            return False
+        return not searchable or (
+            len(self.paragraph_index) == self.keywords.size == self.info.paragraphs
             and len(self.sentence_index) == len(self.sentence_owner) == self.info.sentences
         )
 

@@ -2,8 +2,9 @@
 
 Candidates are the union of three searches (paragraph vectors, sentence vectors, BM25). The
 retriever reads what ranking needs about them (their vectors, their sentences' terms, their BM25
-scores) into one `RankingInputs` record; qa/ranking.py turns it into each candidate's features and
-ranks them by their weighted sum, with the weights the index's manifest records.
+scores) into one `RankingInputs` record, from the index here or from its shards (qa/sharded.py);
+qa/ranking.py turns it into each candidate's features and ranks them by their weighted sum, with
+the weights the index's manifest records.
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ import numpy as np
 
 from embeddings.articles import Article
 from embeddings.encoder import DEFAULT_MODEL, TextEncoder, question_encoder
-from embeddings.index import CURRENT, FormatMismatch, Index, Manifest, current_generation, open_index
+from embeddings.index import (
+    CURRENT,
+    FormatMismatch,
+    Index,
+    Manifest,
+    RowsRead,
+    SearchHits,
+    current_generation,
+    open_index,
+)
 from embeddings.keywords import KeywordQuery, term_pairs
 from embeddings.store import StoredParagraph
 from qa.ranking import FusionWeights, Mode, RankingInputs, feature_matrix, fused_scores, read_fusion_weights
@@ -54,27 +64,23 @@ def built_with(index_dir: Path) -> str:
 
 
 def ranking_inputs(
-    index: Index,
-    question_vector: np.ndarray,
-    query: KeywordQuery,
-    keyword_scores: np.ndarray,
-    paragraphs: list[StoredParagraph],
+    question_vector: np.ndarray, query: KeywordQuery, read: RowsRead, best_keyword_score: float
 ) -> RankingInputs:
-    """What ranking reads about the candidate `paragraphs`; `keyword_scores` is the BM25 of every row."""
+    """What ranking reads about the candidates `read`, for a question whose best BM25 is `best_keyword_score`."""
+    paragraphs = read.paragraphs
     sentence_counts = [len(p.sentence_spans) for p in paragraphs]
     sentence_holds = np.array(
         [[term in words for term in query.weights] for p in paragraphs for words in p.sentence_terms], dtype=bool
     ).reshape(sum(sentence_counts), len(query.weights))
-    sentence_rows = np.concatenate([np.arange(p.sentence_rows.start, p.sentence_rows.stop) for p in paragraphs])
     return RankingInputs(
         question_vector=question_vector,
-        paragraph_vectors=index.paragraph_vectors(np.array([p.row for p in paragraphs])),
-        sentence_vectors=index.sentence_vectors(sentence_rows),
+        paragraph_vectors=read.paragraph_vectors,
+        sentence_vectors=read.sentence_vectors,
         sentence_bounds=np.cumsum([0, *sentence_counts]),
         sentence_holds=sentence_holds,
         term_weights=np.fromiter(query.weights.values(), dtype=np.float64, count=len(query.weights)),
-        keyword_scores=keyword_scores[[p.row for p in paragraphs]],
-        best_keyword_score=float(keyword_scores.max()) if keyword_scores.size else 0.0,
+        keyword_scores=read.keyword_scores,
+        best_keyword_score=best_keyword_score,
         question_pairs=term_pairs(query.terms),
         sentence_pairs=tuple(pairs for p in paragraphs for pairs in p.sentence_bigrams),
     )
@@ -185,19 +191,34 @@ class Retriever:
             return []
         vector = self.encoder.encode([question])[0] if question_vector is None else question_vector
         query = index.keywords.query(question)
-        keyword_all = index.keyword_scores(query, allowed)
-        rows = self._candidate_rows(index, vector, keyword_all, mode, pool, allowed)
+        counts = {
+            "paragraphs": pool if mode != "bm25" else 0,
+            "sentences": 2 * pool if mode == "hybrid" else 0,
+            "keywords": pool if mode != "dense" else 0,
+        }
+        hits = self.hits(index, vector, query, counts, allowed)
+        rows = hits.rows()
         if not rows.size:
             return []
-        paragraphs = index.paragraphs(rows)
-        inputs = ranking_inputs(index, vector, query, keyword_all, paragraphs)
+        read = self.read_rows(index, rows, query)
+        inputs = ranking_inputs(vector, query, read, hits.best_keyword_score)
         similarity, coverage = inputs.sentence_similarity, inputs.sentence_coverage
         return [
             Candidate(paragraph, 0.0, features, similarity[start:stop], coverage[start:stop])
             for paragraph, features, (start, stop) in zip(
-                paragraphs, feature_matrix(inputs), pairwise(inputs.sentence_bounds), strict=True
+                read.paragraphs, feature_matrix(inputs), pairwise(inputs.sentence_bounds), strict=True
             )
         ]
+
+    def hits(
+        self, index: Index, vector: np.ndarray, query: KeywordQuery, counts: dict[str, int], allowed: np.ndarray | None
+    ) -> SearchHits:
+        """The best rows of each search, `counts` of each (see `Index.hits`); shards override where they search."""
+        return index.hits(vector, query, allowed=allowed, **counts)
+
+    def read_rows(self, index: Index, rows: np.ndarray, query: KeywordQuery) -> RowsRead:
+        """What ranking reads about the candidate rows; shards override where they are read."""
+        return index.read_rows(rows, query)
 
     def article(self, article_id: str) -> ArticleText | None:
         """The indexed article with this id, all its paragraphs in order; None if it is not indexed."""
@@ -211,25 +232,3 @@ class Retriever:
         if self.weights is not None:
             return self.weights
         return read_fusion_weights(self.current_index().manifest.fusion)
-
-    def _candidate_rows(
-        self,
-        index: Index,
-        vector: np.ndarray,
-        keyword_all: np.ndarray,
-        mode: Mode,
-        n: int,
-        allowed: np.ndarray | None,
-    ) -> np.ndarray:
-        """Union of the top `n` of each search the mode uses."""
-        found: list[np.ndarray] = []
-        if mode != "bm25":
-            found.append(index.search_paragraphs(vector, n, allowed))
-        if mode == "hybrid":
-            found.append(index.search_sentences(vector, 2 * n, allowed))
-        if mode != "dense" and keyword_all.size:
-            top = min(n, keyword_all.size)
-            best = np.argpartition(-keyword_all, top - 1)[:top]
-            found.append(best[keyword_all[best] > 0])
-        rows = np.unique(np.concatenate(found).astype(np.int64)) if found else np.zeros(0, np.int64)
-        return rows[rows >= 0]
