@@ -1,8 +1,11 @@
 """Start the chat: bring the index up to date with the articles folder, then serve the page.
 
     python app.py [--articles DIR] [--index DIR] [--host HOST] [--port PORT] [--auth-file FILE]
+                  [--ray local|ADDRESS [--shards N] [--replicas R]]
 
 An index remembers the folder it was built from: `--index DIR` alone chats with its own articles.
+With `--ray`, the build embeds on that Ray cluster and the index is served from N shards of R
+replicas each (qa/sharded.py); this process is the router, with the page and the JSON API.
 
 Credentials never go on the command line, where any user of the machine could read them in the
 process list: they come from the file named by --auth-file, or from ARTICLE_QA_AUTH, as
@@ -14,15 +17,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 
 from embeddings.build import DEFAULT_INDEX, build_index
+from embeddings.cluster import ClusterProblem, ray_cluster
 from embeddings.encoder import DEFAULT_MODEL, Encoder
 from embeddings.index import BuildInProgress, IndexProblem, recorded_articles_dir
+from embeddings.ray_encoder import RayEncoder
 from qa.answer import Answerer
 from qa.ranking import FusionWeights
 from qa.retrieve import Retriever
+from qa.sharded import add_shard_arguments, check_shard_arguments, serve_shards
 
 AUTH_VARIABLE = "ARTICLE_QA_AUTH"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -61,7 +68,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-uploads", action="store_true", help="read-only: readers cannot add articles from the page"
     )
-    return parser.parse_args(argv)
+    add_shard_arguments(parser)
+    args = parser.parse_args(argv)
+    check_shard_arguments(parser, args)
+    return args
 
 
 def read_credentials(auth_file: Path | None, environ: dict[str, str]) -> tuple[str, str] | None:
@@ -104,42 +114,51 @@ def main(argv: list[str] | None = None) -> int:
     read_only = args.index.is_dir() and not os.access(args.index, os.W_OK)
     if read_only:
         print(f"note: the index folder {args.index} is read-only: serving it as it is, with no uploads or votes")
-    try:
-        if args.no_build or read_only:
-            articles_dir = args.articles or recorded_articles_dir(args.index)
-        else:
-            report = build_index(
-                args.articles,
-                args.index,
-                encoder=Encoder(args.model),
-                replace=args.replace,
-                fusion=asdict(FusionWeights()),  # recorded, so the index says how it is searched
-                log=lambda line: print(line, file=sys.stderr),
+    if args.ray:
+        print("note: served from shards: a build while serving is picked up by a restart, so no uploads")
+    with ExitStack() as running:
+        try:
+            if args.ray:
+                running.enter_context(ray_cluster(args.ray))
+            if args.no_build or read_only:
+                articles_dir = args.articles or recorded_articles_dir(args.index)
+            else:
+                report = build_index(
+                    args.articles,
+                    args.index,
+                    encoder=RayEncoder(args.model) if args.ray else Encoder(args.model),
+                    replace=args.replace,
+                    fusion=asdict(FusionWeights()),  # recorded, so the index says how it is searched
+                    log=lambda line: print(line, file=sys.stderr),
+                )
+                print(report.summary())
+                if report.undo:
+                    print(report.undo_line())
+                articles_dir = report.articles_dir
+            if args.ray:
+                retriever = running.enter_context(serve_shards(args.index, shards=args.shards, replicas=args.replicas))
+            else:
+                retriever = Retriever(args.index)
+            answerer = Answerer(retriever)
+        except (IndexProblem, BuildInProgress, FileNotFoundError, ValueError, ClusterProblem) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        answerer.ask("warm up")  # load the model now, not on the first visitor's question
+
+        from webui.server import serve  # gradio loads only when serving
+
+        try:
+            serve(
+                answerer,
+                host=args.host,
+                port=args.port,
+                auth=credentials,
+                root_path=args.root_path,
+                articles_dir=None if args.no_uploads or read_only or args.ray else articles_dir,
             )
-            print(report.summary())
-            if report.undo:
-                print(report.undo_line())
-            articles_dir = report.articles_dir
-        answerer = Answerer(Retriever(args.index))
-    except (IndexProblem, BuildInProgress, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    answerer.ask("warm up")  # load the model now, not on the first visitor's question
-
-    from webui.server import serve  # gradio loads only when serving
-
-    try:
-        serve(
-            answerer,
-            host=args.host,
-            port=args.port,
-            auth=credentials,
-            root_path=args.root_path,
-            articles_dir=None if args.no_uploads or read_only else articles_dir,
-        )
-    except OSError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        except OSError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -10,12 +10,15 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
+from embeddings.cluster import ClusterProblem, ray_cluster
 from embeddings.index import IndexProblem
 from qa.answer import DEFAULT_K, Answerer, Reply
 from qa.ranking import MODES
 from qa.retrieve import Retriever
+from qa.sharded import add_shard_arguments, check_shard_arguments, serve_shards
 
 DEFAULT_INDEX = Path("index")
 
@@ -57,23 +60,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=DEFAULT_K, help=f"passages to cite (default: {DEFAULT_K})")
     parser.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode (default: hybrid)")
     parser.add_argument("--json", action="store_true", help="print JSON Lines, one object per question")
+    add_shard_arguments(parser)
     args = parser.parse_args(argv)
+    check_shard_arguments(parser, args)
     if (args.question is None) == (args.questions is None):
         parser.error("give one question, or --questions FILE")
     if not 1 <= args.k <= 50:
         parser.error("--k must be between 1 and 50")
     try:
         questions = [args.question] if args.questions is None else list(read_questions(args.questions))
-        answerer = Answerer(Retriever(args.index))
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except IndexProblem as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
-    for question in questions:
-        reply = answerer.ask(question, k=args.k, mode=args.mode)
-        print(json.dumps(reply.to_json(), ensure_ascii=False) if args.json else format_reply(reply) + "\n", flush=True)
+    with ExitStack() as running:
+        try:
+            if args.ray:
+                running.enter_context(ray_cluster(args.ray))
+                retriever = running.enter_context(serve_shards(args.index, shards=args.shards, replicas=args.replicas))
+            else:
+                retriever = Retriever(args.index)
+        except (IndexProblem, ClusterProblem) as problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
+        answerer = Answerer(retriever)
+        for question in questions:
+            reply = answerer.ask(question, k=args.k, mode=args.mode)
+            print(
+                json.dumps(reply.to_json(), ensure_ascii=False) if args.json else format_reply(reply) + "\n", flush=True
+            )
     return 0
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from embeddings.build import BuildReport, build_index
+from embeddings.cluster import RayMissing, import_ray
 from embeddings.encoder import Encoder, ParagraphEncoder, TextEncoder, question_encoder
 from qa.answer import Answerer
 from qa.ranking import FusionWeights
@@ -58,6 +59,28 @@ Engineers replaced 140 corroded cable strands and repainted the main span.
 
 The ferry service that replaced the crossing will end on Friday.
 """
+
+
+def loopback_only() -> bool:
+    """True inside a network namespace with no interface but loopback (`unshare -n`)."""
+    return {name for _, name in socket.if_nameindex()} <= {"lo"}
+
+
+def ray_installed() -> bool:
+    try:
+        import_ray()
+    except RayMissing:
+        return False
+    return True
+
+
+# Ray reaches for outside hosts, so its tests run only inside a loopback-only network namespace.
+needs_ray = pytest.mark.skipif(
+    not (ray_installed() and loopback_only()),
+    reason="Ray runs only when installed and inside a loopback-only network namespace, as scripts/test.sh runs the"
+    " tests (unshare -n)",
+)
+
 
 TOWNS = ["Arlow", "Brent", "Calder", "Dunmore", "Elsby", "Fenwick", "Garth", "Holm", "Ivel", "Jarrow"]
 

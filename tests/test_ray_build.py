@@ -16,38 +16,18 @@ import numpy as np
 import pytest
 
 from embeddings.build import main as build_main
-from embeddings.cluster import RayMissing, import_ray, ray_cluster
+from embeddings.cluster import ray_cluster
 from embeddings.encoder import Encoder
 from embeddings.index import open_index
 from embeddings.ray_encoder import RayEncoder
 from qa.retrieve import Retriever
-from tests.conftest import ROOT, SECOND_ARTICLE, quiet_build, town_article
+from tests.conftest import ROOT, SECOND_ARTICLE, needs_ray, quiet_build, town_article
 
 SEED_QUESTIONS = [
     "Which Al Jazeera correspondent commented on China's stance?",
     "When did the harbour bridge reopen?",
     "What did the engineers replace?",
 ]
-
-
-def loopback_only() -> bool:
-    """True inside a network namespace with no interface but loopback (`unshare -n`)."""
-    return {name for _, name in socket.if_nameindex()} <= {"lo"}
-
-
-def ray_installed() -> bool:
-    try:
-        import_ray()
-    except RayMissing:
-        return False
-    return True
-
-
-needs_ray = pytest.mark.skipif(
-    not (ray_installed() and loopback_only()),
-    reason="Ray runs only when installed and inside a loopback-only network namespace, as scripts/test.sh runs the"
-    " tests (unshare -n)",
-)
 
 
 @pytest.fixture(scope="module")
