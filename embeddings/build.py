@@ -341,8 +341,8 @@ def build_index(
                 log(str(item))
             else:
                 articles.append(item)
-        built_with = live_manifest_fields(index_dir).get("settings") or {}
-        segments = segments or built_with.get("segments", 1)
+        recorded = live_manifest_fields(index_dir).get("settings") or {}
+        segments = segments or recorded.get("segments", 1)
         settings = {"max_pieces": encoder.max_pieces, "vector_index": vector_index, "segments": segments}
         source_digest = hashlib.sha1(json.dumps([(a.id, a.content_hash) for a in articles]).encode()).hexdigest()
         _keep_unless_replacing(index_dir, articles_dir, articles, replace)

@@ -107,7 +107,9 @@ class Hits:
     def best(cls, scores: np.ndarray, rows: np.ndarray, k: int) -> Hits:
         """The `k` best (score, row) pairs, ties to the lower row: the same whether taken over all rows
         at once or from the best of each part, which is what lets segments and shards be merged exactly."""
-        if len(scores) > k:
+        if k <= 0:
+            scores, rows = scores[:0], rows[:0]
+        elif len(scores) > k:
             keep = scores >= np.partition(scores, len(scores) - k)[len(scores) - k]
             scores, rows = scores[keep], rows[keep]
         order = np.lexsort((rows, -scores))[:k]

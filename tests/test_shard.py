@@ -3,6 +3,7 @@ and searches over runs of segments that merge into exactly the whole index's."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -47,9 +48,19 @@ def test_a_full_build_in_segments_splits_whole_articles_about_evenly(segmented: 
     assert index.manifest.settings["segments"] == 3
 
 
-def test_a_later_build_keeps_the_segment_count_and_an_unchanged_one_writes_nothing(segmented: Path):
-    report = quiet_build(None, segmented, StandInEncoder())
-    assert report.up_to_date
+def test_later_builds_keep_the_segment_count(segmented: Path, tmp_path: Path):
+    index = tmp_path / "index"
+    shutil.copytree(segmented, index)
+    assert quiet_build(None, index, StandInEncoder()).up_to_date
+    articles = Path(open_index(index).manifest.articles_dir)
+    added = tmp_path / "articles"
+    shutil.copytree(articles, added)
+    (added / "Kelso.txt").write_text(town_article("Kelso"), encoding="utf-8")
+    appended = quiet_build(added, index, StandInEncoder(), replace=True)
+    assert appended.appended and appended.segments == 4 and appended.embedded_paragraphs == 3
+    compacted = quiet_build(None, index, StandInEncoder(), full=True)
+    assert compacted.segments == 3 and open_index(index).manifest.settings["segments"] == 3
+    assert quiet_build(None, index, StandInEncoder(), segments=2).segments == 2
 
 
 def test_the_collection_statistics_kept_beside_the_manifest_are_the_segments_summed(segmented: Path):
