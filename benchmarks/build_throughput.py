@@ -3,10 +3,10 @@
     python benchmarks/build_throughput.py [--articles 150] [--rounds 2]
 
 Takes the first N BBC News articles (fetched into `.cache/`), then alternates, `--rounds` times:
-the bare `SentenceTransformer.encode` of every text the build embeds (its paragraphs and
-sentences, each once), and a full build of the same folder into a fresh index (reading,
-splitting, embedding, BM25, FAISS, SQLite, publishing). Prints paragraphs a second for each and
-their ratio; the target is a build at 90 % or more of the bare encoder's rate.
+the bare `SentenceTransformer.encode` of the build's paragraphs alone, and a full build of the
+same folder into a fresh index (reading, splitting, embedding paragraphs and sentences, BM25,
+FAISS, SQLite, publishing). Prints paragraphs a second for each and their ratio; the target
+(issue 16) is a build, sentence vectors included, at 90 % or more of the bare encoder's rate.
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ def main() -> int:
             shutil.copy(file, target)
         articles = [a for a in read_articles(folder) if isinstance(a, Article)]
         paragraph_texts, sentence_texts = unique_texts(plan_rows(articles, encoder, BuildReport()))
-        texts = list(paragraph_texts.values()) + list(sentence_texts.values())
+        texts = list(paragraph_texts.values())
         paragraphs = len(paragraph_texts)
-        print(f"{len(articles)} articles: {paragraphs} paragraphs and {len(sentence_texts)} sentences to embed")
+        print(f"{len(articles)} articles: {paragraphs} paragraphs and {len(sentence_texts)} sentences")
         print("| round | bare encode s | build s | bare paragraphs/s | build paragraphs/s | build / bare |")
         print("| --- | --- | --- | --- | --- | --- |")
         for round_number in range(1, args.rounds + 1):

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -53,7 +54,7 @@ from embeddings.index import (
 )
 from embeddings.keywords import CollectionStatistics, KeywordIndex
 from embeddings.paragraphs import sentence_spans, split_article, text_hash
-from embeddings.ray_encoder import RayEncoder
+from embeddings.ray_encoder import RayEncoder, TextsWithSpans
 from embeddings.segment import SegmentInfo, SegmentPlan, link_segment, write_segment
 from embeddings.store import StoredParagraph
 
@@ -61,6 +62,7 @@ DEFAULT_ARTICLES = Path("seeds")
 DEFAULT_INDEX = Path("index")
 EMBED_CHUNK = 256  # small enough for a lively progress bar, large enough to batch well
 APPEND_SHARE = 0.25  # a change of more rows than this share of the index is built in full, compacting it
+SENTENCE_VECTORS = "late"  # pooled from the paragraph's pass (embeddings/encoder.py), recorded in the settings
 MAX_APPENDED = 8  # searching many small segments costs a little per question each; compact beyond this
 
 
@@ -81,7 +83,7 @@ class BuildReport:
     paragraphs: int = 0
     sentences: int = 0
     embedded_paragraphs: int = 0
-    embedded_sentences: int = 0  # besides those of one-sentence paragraphs, whose vector serves both
+    embedded_sentences: int = 0  # new sentence vectors, each from its paragraph's pass
     duplicate_paragraphs: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     up_to_date: bool = False
@@ -239,24 +241,28 @@ def plan_change(live: Index, articles: list[Article], encoder: ParagraphEncoder)
 
 
 def _embed(
-    texts: dict[str, str], cache: dict[str, np.ndarray], encoder: ParagraphEncoder, progress: bool
-) -> tuple[dict[str, np.ndarray], set[str]]:
-    """Vectors for every hash in `texts`, and the hashes embedded: cached ones reused, the others
-    encoded with a progress bar."""
+    wanted: dict[str, tuple[str, list[tuple[int, int]]]], encoder: ParagraphEncoder, progress: bool
+) -> dict[str, np.ndarray]:
+    """For each paragraph hash in `wanted` (its text and sentence spans), its vector and then its
+    sentences' from one pass of the model, with a progress bar."""
     from tqdm import tqdm
 
     # Shortest first: batches of similar length carry little padding, as when the model sorts
     # one big call itself, while the chunks keep the progress bar moving.
-    missing = sorted((h for h in texts if h not in cache), key=lambda h: len(texts[h]))
-    vectors = {h: cache[h] for h in texts if h in cache}
-    if missing:
+    order = sorted(wanted, key=lambda digest: len(wanted[digest][0]))
+    vectors: dict[str, np.ndarray] = {}
+    if order:
         encoder.load()  # before the bar starts, so its rate is the encoder's alone
-        chunks = [missing[start : start + EMBED_CHUNK] for start in range(0, len(missing), EMBED_CHUNK)]
-        with tqdm(total=len(missing), desc="embedding", unit="text", disable=not progress) as bar:
-            for number, chunk_vectors in encoded_chunks(encoder, [[texts[h] for h in chunk] for chunk in chunks]):
-                vectors.update(zip(chunks[number], chunk_vectors, strict=True))
+        chunks = [order[start : start + EMBED_CHUNK] for start in range(0, len(order), EMBED_CHUNK)]
+        with tqdm(total=len(order), desc="embedding", unit="paragraph", disable=not progress) as bar:
+            for number, rows in encoded_chunks(encoder, [[wanted[digest] for digest in chunk] for chunk in chunks]):
+                bounds = np.cumsum([0, *(1 + len(wanted[digest][1]) for digest in chunks[number])])
+                vectors.update(
+                    (digest, rows[start:stop])
+                    for digest, (start, stop) in zip(chunks[number], pairwise(bounds), strict=True)
+                )
                 bar.update(len(chunks[number]))
-    return vectors, set(missing)
+    return vectors
 
 
 @runtime_checkable
@@ -264,17 +270,17 @@ class ChunkEncoder(Protocol):
     """An encoder that takes many chunks at once and returns them as each is done, in any order
     (`embeddings.ray_encoder.RayEncoder`: a cluster works on several chunks together)."""
 
-    def encode_chunks(self, chunks: Sequence[Sequence[str]]) -> Iterator[tuple[int, np.ndarray]]: ...
+    def encode_chunks(self, chunks: Sequence[TextsWithSpans]) -> Iterator[tuple[int, np.ndarray]]: ...
 
 
-def encoded_chunks(encoder: ParagraphEncoder, chunks: list[list[str]]) -> Iterator[tuple[int, np.ndarray]]:
-    """Each chunk's number and vectors: all chunks handed over at once where the encoder can take
-    them, else one after the other."""
+def encoded_chunks(encoder: ParagraphEncoder, chunks: list[TextsWithSpans]) -> Iterator[tuple[int, np.ndarray]]:
+    """Each chunk's number and vectors (each text's, then its sentences'): all chunks handed over
+    at once where the encoder can take them, else one after the other."""
     if isinstance(encoder, ChunkEncoder):
         yield from encoder.encode_chunks(chunks)
         return
     for number, chunk in enumerate(chunks):
-        yield number, encoder.encode(chunk)
+        yield number, encoder.encode_with_sentences([text for text, _ in chunk], [spans for _, spans in chunk])
 
 
 def articles_folder(index_dir: Path, given: Path | None, *, replace: bool = False) -> Path:
@@ -343,7 +349,12 @@ def build_index(
                 articles.append(item)
         recorded = live_manifest_fields(index_dir).get("settings") or {}
         segments = segments or recorded.get("segments", 1)
-        settings = {"max_pieces": encoder.max_pieces, "vector_index": vector_index, "segments": segments}
+        settings = {
+            "max_pieces": encoder.max_pieces,
+            "vector_index": vector_index,
+            "segments": segments,
+            "sentence_vectors": SENTENCE_VECTORS,
+        }
         source_digest = hashlib.sha1(json.dumps([(a.id, a.content_hash) for a in articles]).encode()).hexdigest()
         _keep_unless_replacing(index_dir, articles_dir, articles, replace)
         live = None if full else _open_live(index_dir, encoder.model_name, log)
@@ -478,19 +489,25 @@ Reuse = Callable[[dict[str, str], dict[str, str]], tuple[dict[str, np.ndarray], 
 def _embed_plan(
     plan: SegmentPlan, reuse: Reuse, encoder: ParagraphEncoder, report: BuildReport, progress: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The plan's paragraph and sentence matrices: the vectors `reuse` finds, the rest embedded."""
+    """The plan's paragraph and sentence matrices: the vectors `reuse` finds, the rest from the
+    model's pass over each paragraph lacking its own vector or one of its sentences'."""
     paragraph_texts, sentence_texts = unique_texts(plan)
-    cached_paragraphs, cached_sentences = reuse(paragraph_texts, sentence_texts)
+    paragraph_vectors, sentence_vectors = reuse(paragraph_texts, sentence_texts)
+    wanted: dict[str, tuple[str, list[tuple[int, int]]]] = {}
+    for paragraph, spans in zip(plan.paragraphs, plan.spans, strict=True):
+        sentence_hashes = [text_hash(paragraph.text[start:end]) for start, end in spans]
+        if paragraph.hash not in paragraph_vectors or not all(h in sentence_vectors for h in sentence_hashes):
+            wanted.setdefault(paragraph.hash, (paragraph.text, spans))
     embedding_started = time.perf_counter()
-    # In one pass, so that a paragraph of one sentence is embedded once for both.
-    vectors, embedded = _embed(
-        {**sentence_texts, **paragraph_texts}, {**cached_sentences, **cached_paragraphs}, encoder, progress
-    )
+    embedded = _embed(wanted, encoder, progress)
     report.embedding_seconds = time.perf_counter() - embedding_started
-    report.embedded_paragraphs = len(embedded & paragraph_texts.keys())
-    report.embedded_sentences = len(embedded - paragraph_texts.keys())
-    paragraph_vectors = {digest: vectors[digest] for digest in paragraph_texts}
-    sentence_vectors = {digest: vectors[digest] for digest in sentence_texts}
+    reused_sentences = sentence_vectors.keys() & sentence_texts.keys()
+    for digest, (text, spans) in wanted.items():
+        paragraph_vectors.setdefault(digest, embedded[digest][0])
+        for (start, end), vector in zip(spans, embedded[digest][1:], strict=True):
+            sentence_vectors.setdefault(text_hash(text[start:end]), vector)  # a sentence text keeps one vector
+    report.embedded_paragraphs = len(wanted)
+    report.embedded_sentences = len(sentence_texts.keys() - reused_sentences)
     return vector_matrices(plan, paragraph_vectors, sentence_vectors, encoder.dimension)
 
 
@@ -508,6 +525,8 @@ def _write_full(
     def reuse(paragraph_texts: dict[str, str], sentence_texts: dict[str, str]):
         if live is None:
             return {}, {}
+        if live.manifest.settings.get("sentence_vectors") != SENTENCE_VECTORS:
+            sentence_texts = {}  # made another way: the paragraphs' passes give them again
         return reusable_vectors(live, live.vector_keys(), paragraph_texts, sentence_texts)
 
     paragraph_matrix, sentence_matrix = _embed_plan(plan, reuse, encoder, report, progress)

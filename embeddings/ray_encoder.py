@@ -8,6 +8,7 @@ index stay in the building process, so a Ray build writes the same segments and 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from embeddings.cluster import import_ray
-from embeddings.encoder import DEFAULT_MODEL, Encoder, ReadsModelFiles
+from embeddings.encoder import DEFAULT_MODEL, Encoder, ReadsModelFiles, Spans
+
+TextsWithSpans = Sequence[tuple[str, Spans]]  # a chunk: texts, each with the sentence spans to pool
 
 
 class EmbedChunks:
-    """A Ray Data actor: loads the model once, then embeds one chunk of texts per call."""
+    """A Ray Data actor: loads the model once, then embeds one chunk of texts (and their sentences) per call."""
 
     def __init__(self, model_name: str, threads: int) -> None:
         import torch
@@ -30,8 +33,8 @@ class EmbedChunks:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         chunks, vectors, positions = [], [], []
-        for number, texts in zip(batch["chunk"], batch["texts"], strict=True):
-            encoded = self.encoder.encode([str(text) for text in texts])
+        for number, texts, spans in zip(batch["chunk"], batch["texts"], batch["spans"], strict=True):
+            encoded = self.encoder.encode_with_sentences([str(text) for text in texts], json.loads(str(spans)))
             chunks.append(np.full(len(encoded), number, dtype=np.int64))
             positions.append(np.arange(len(encoded), dtype=np.int64))
             vectors.append(encoded)
@@ -56,12 +59,16 @@ class RayEncoder(ReadsModelFiles):
         """Nothing to load here: each actor loads its own model."""
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode_with_sentences(texts, [[] for _ in texts])
+
+    def encode_with_sentences(self, texts: Sequence[str], spans: Sequence[Spans]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return next(vectors for _, vectors in self.encode_chunks([texts]))
+        return next(vectors for _, vectors in self.encode_chunks([list(zip(texts, spans, strict=True))]))
 
-    def encode_chunks(self, chunks: Sequence[Sequence[str]]) -> Iterator[tuple[int, np.ndarray]]:
-        """Each chunk's vectors with its number, as the cluster finishes them (in any order)."""
+    def encode_chunks(self, chunks: Sequence[TextsWithSpans]) -> Iterator[tuple[int, np.ndarray]]:
+        """Each chunk's vectors (each text's, then its spans') with its number, as the cluster
+        finishes them (in any order)."""
         ray = import_ray()
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the build shows its own
@@ -69,7 +76,10 @@ class RayEncoder(ReadsModelFiles):
         logging.getLogger("ray.data").setLevel(logging.WARNING)  # after ray.data set its own logging up
         actors = self.actors or max(1, int(ray.cluster_resources().get("CPU", 1) // self.threads))
         dataset = ray.data.from_items(
-            [{"chunk": number, "texts": list(texts)} for number, texts in enumerate(chunks)],
+            [
+                {"chunk": number, "texts": [text for text, _ in items], "spans": json.dumps([s for _, s in items])}
+                for number, items in enumerate(chunks)
+            ],
             override_num_blocks=len(chunks),
         ).map_batches(
             EmbedChunks,
@@ -80,8 +90,9 @@ class RayEncoder(ReadsModelFiles):
             compute=ray.data.ActorPoolStrategy(size=min(actors, len(chunks))),
         )
         # Ray may cut or join the actors' output blocks, so rows are put back by chunk and position.
-        vectors = {number: np.zeros((len(texts), self.dimension), np.float32) for number, texts in enumerate(chunks)}
-        missing = {number: len(texts) for number, texts in enumerate(chunks)}
+        rows = [sum(1 + len(spans) for _, spans in items) for items in chunks]
+        vectors = {number: np.zeros((count, self.dimension), np.float32) for number, count in enumerate(rows)}
+        missing = dict(enumerate(rows))
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
             for number in np.unique(batch["chunk"]).tolist():
                 mine = batch["chunk"] == number

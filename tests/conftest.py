@@ -115,6 +115,15 @@ class StandInEncoder:
     def count_pieces(self, text: str) -> int:
         return len(text.split())
 
+    def encode_with_sentences(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> np.ndarray:
+        """Each text's vector, then its spans' (each span's words hashed on their own)."""
+        pieces = [
+            piece
+            for text, text_spans in zip(texts, spans, strict=True)
+            for piece in (text, *(text[a:b] for a, b in text_spans))
+        ]
+        return self.encode(pieces)
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):

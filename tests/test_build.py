@@ -31,16 +31,16 @@ def test_unchanged_articles_embed_nothing_and_write_nothing(
     assert current_generation(index) == generation
 
 
-def test_a_paragraph_of_one_sentence_is_embedded_once_for_both(articles_dir: Path, tmp_path: Path):
-    """The build embeds paragraphs and sentences in one pass, each distinct text once."""
+def test_the_model_reads_each_paragraph_once_and_its_sentences_come_from_that_pass(articles_dir: Path, tmp_path: Path):
+    """Late chunking: one pass a paragraph gives its vector and its sentences'; no sentence is read again."""
 
     class CountingEncoder(StandInEncoder):
         def __init__(self) -> None:
             self.texts: list[str] = []
 
-        def encode(self, texts):
+        def encode_with_sentences(self, texts, spans):
             self.texts += texts
-            return super().encode(texts)
+            return super().encode_with_sentences(texts, spans)
 
     (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
     counting = CountingEncoder()
@@ -48,12 +48,13 @@ def test_a_paragraph_of_one_sentence_is_embedded_once_for_both(articles_dir: Pat
     index = open_index(tmp_path / "index")
     paragraphs = index.paragraphs(np.arange(index.rows))
     sentences = {p.text[start:end] for p in paragraphs for start, end in p.sentence_spans}
-    assert sorted(counting.texts) == sorted(sentences | {p.text for p in paragraphs})
-    one_sentence = [p for p in paragraphs if len(p.sentence_spans) == 1]
-    assert one_sentence and report.embedded_sentences == len(sentences) - len(one_sentence)
-    rows = np.array([p.row for p in one_sentence])
-    first_sentences = np.array([p.sentence_rows.start for p in one_sentence])
-    assert np.array_equal(index.paragraph_vectors(rows), index.sentence_vectors(first_sentences))
+    assert sorted(counting.texts) == sorted(p.text for p in paragraphs)
+    assert (report.embedded_paragraphs, report.embedded_sentences) == (len(paragraphs), len(sentences))
+    for paragraph in paragraphs:
+        passed = StandInEncoder().encode_with_sentences([paragraph.text], [paragraph.sentence_spans])
+        rows = np.arange(paragraph.sentence_rows.start, paragraph.sentence_rows.stop)
+        assert np.array_equal(index.sentence_vectors(rows), passed[1:])
+        assert np.array_equal(index.paragraph_vectors(np.array([paragraph.row])), passed[:1])
 
 
 def test_new_ranking_weights_alone_link_the_same_segments_and_embed_nothing(
@@ -82,7 +83,7 @@ def test_editing_one_article_re_embeds_only_its_changed_paragraphs(
     edited = SECOND_ARTICLE.replace("140 corroded", "160 rusted")
     (articles_dir / "bridge.txt").write_text(edited, encoding="utf-8")
     report = quiet_build(articles_dir, index, stand_in)
-    assert report.embedded_paragraphs == 1 and report.embedded_sentences == 0  # its one sentence is the paragraph
+    assert report.embedded_paragraphs == 1 and report.embedded_sentences == 1  # its one sentence, from its pass
     assert report.paragraphs == 11
     [hit] = Retriever(index, encoder=stand_in).search("How many cable strands were replaced?", k=1)
     assert "160 rusted" in hit.paragraph.text

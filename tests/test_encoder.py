@@ -42,3 +42,30 @@ def test_an_optional_model_not_fetched_yet_names_the_command(tmp_path, monkeypat
         _ = Encoder("all-mpnet-base-v2").path
     with pytest.raises(ValueError, match=r"unknown model 'nope'"):
         _ = Encoder("nope").path
+
+
+PARAGRAPH = (
+    "The harbour bridge reopened to traffic on Tuesday. Engineers replaced 140 corroded cable strands."
+    " The mayor thanked the crews who worked through the winter."
+)
+SPANS = [(0, 50), (51, 97), (98, len(PARAGRAPH))]
+
+
+def test_one_pass_gives_the_paragraph_vector_and_each_sentence_its_own(encoder: Encoder):
+    rows = encoder.encode_with_sentences([PARAGRAPH, "Engineers replaced the cables."], [SPANS, [(0, 30)]])
+    assert rows.shape == (4 + 2, encoder.dimension)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    alone = encoder.encode([PARAGRAPH, "Engineers replaced the cables."])
+    assert np.allclose(rows[[0, 4]], alone, atol=1e-5)  # the text's own vector is the model's usual one
+    assert np.array_equal(rows[5], rows[4])  # one sentence holding the whole text: one vector for both
+    sentences = rows[1:4]
+    separate = encoder.encode([PARAGRAPH[a:b] for a, b in SPANS])
+    # Each says more about its own sentence than the paragraph's vector does (it also keeps the
+    # paragraph's topic: that is the point of pooling inside the paragraph's pass).
+    assert (np.diag(sentences @ separate.T) > rows[0] @ separate.T).all()
+
+
+def test_the_onnx_model_pools_sentences_as_torch_does(encoder: Encoder):
+    torch_rows = encoder.encode_with_sentences([PARAGRAPH], [SPANS])
+    onnx_rows = OnnxEncoder().encode_with_sentences([PARAGRAPH], [SPANS])
+    assert (np.sum(torch_rows * onnx_rows, axis=1) > 0.99).all()

@@ -113,7 +113,7 @@ def test_asking_for_ray_without_it_says_how_to_install_it(
 @needs_ray
 def test_an_actor_killed_mid_build_is_replaced_and_its_work_done_again(cluster: None, encoder: Encoder):
     chunks = [
-        [f"Chunk {number}: the harbour bridge reopened after {text} months." for text in range(16)]
+        [(f"Chunk {number}: the harbour bridge reopened after {text} months.", [(0, 8)]) for text in range(16)]
         for number in range(12)
     ]
     on_ray = RayEncoder()
@@ -126,7 +126,8 @@ def test_an_actor_killed_mid_build_is_replaced_and_its_work_done_again(cluster: 
         done[number] = vectors
     assert sorted(done) == list(range(12))
     for number, chunk in enumerate(chunks):
-        np.testing.assert_allclose(done[number], encoder.encode(chunk), atol=1e-6)
+        texts, spans = zip(*chunk, strict=True)
+        np.testing.assert_allclose(done[number], encoder.encode_with_sentences(texts, spans), atol=1e-6)
 
 
 @needs_ray

@@ -58,7 +58,7 @@ def test_edits_and_removals_are_masked_until_a_full_build_compacts_them(
 
     (large_folder / "bridge.txt").write_text(SECOND_ARTICLE.replace("140 corroded", "160 rusted"), encoding="utf-8")
     edited = quiet_build(large_folder, index, stand_in)
-    assert edited.appended and (edited.embedded_paragraphs, edited.embedded_sentences) == (1, 0)
+    assert edited.appended and (edited.embedded_paragraphs, edited.embedded_sentences) == (1, 1)
     assert (edited.articles, edited.paragraphs) == (12, 41)
     assert open_index(index).manifest.removed_paragraphs == 3
     hits = retriever.search(CABLE_QUESTION, k=41)
