@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from embeddings.build import BuildReport, build_index
-from embeddings.cluster import RayMissing, import_ray
+from embeddings.cluster import RayMissing, import_ray, ray_cluster
 from embeddings.encoder import Encoder, ParagraphEncoder, TextEncoder, question_encoder
 from qa.answer import Answerer
 from qa.ranking import FusionWeights
@@ -80,6 +80,14 @@ needs_ray = pytest.mark.skipif(
     reason="Ray runs only when installed and inside a loopback-only network namespace, as scripts/test.sh runs the"
     " tests (unshare -n)",
 )
+
+
+@pytest.fixture(scope="session")
+def ray_local() -> Iterator[None]:
+    """One local Ray cluster for every test that needs one: a process that starts Ray again after
+    shutting it down finds its shipped code gone (Ray remembers the upload, the new cluster lacks it)."""
+    with ray_cluster("local", cpus=2):
+        yield
 
 
 TOWNS = ["Arlow", "Brent", "Calder", "Dunmore", "Elsby", "Fenwick", "Garth", "Holm", "Ivel", "Jarrow"]

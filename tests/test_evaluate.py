@@ -48,7 +48,9 @@ def test_evaluation_runs_end_to_end_on_a_slice(tmp_path: Path, capsys):
     for result in modes.values():
         assert result["questions"] == 40
         assert 0 <= result["recall"]["1"] <= result["recall"]["5"] <= result["recall"]["20"] <= 1
-        assert 0 <= result["phrase_exact_match"] <= result["phrase_f1"] <= result["answer_sentence_accuracy"] + 1e-9
+        assert 0 <= result["phrase_exact_match"] <= result["phrase_f1"] <= 1
+        # an exact phrase lies in its sentence; a partial one may overlap an answer the sentence lacks
+        assert result["phrase_exact_match"] <= result["answer_sentence_accuracy"] + 1e-9
     assert modes["hybrid, no reader"]["phrase_f1"] == 0  # without the reader, no phrase is marked
     # On one article of ~50 paragraphs the right paragraph is nearly always among the first five.
     assert modes["hybrid"]["recall"]["5"] >= 0.9

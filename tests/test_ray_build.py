@@ -9,14 +9,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from embeddings.build import main as build_main
-from embeddings.cluster import ray_cluster
 from embeddings.encoder import Encoder
 from embeddings.index import open_index
 from embeddings.ray_encoder import RayEncoder
@@ -30,12 +28,6 @@ SEED_QUESTIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[None]:
-    with ray_cluster("local", cpus=2):
-        yield
-
-
 @pytest.fixture
 def two_articles(articles_dir: Path) -> Path:
     (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
@@ -45,7 +37,7 @@ def two_articles(articles_dir: Path) -> Path:
 @pytest.mark.slow
 @needs_ray
 def test_a_ray_build_writes_the_index_a_local_build_writes(
-    cluster: None, two_articles: Path, tmp_path: Path, encoder: Encoder
+    ray_local: None, two_articles: Path, tmp_path: Path, encoder: Encoder
 ):
     local = quiet_build(two_articles, tmp_path / "local", encoder)
     on_ray = quiet_build(two_articles, tmp_path / "ray", RayEncoder())
@@ -72,7 +64,7 @@ def test_a_ray_build_writes_the_index_a_local_build_writes(
 
 @pytest.mark.slow
 @needs_ray
-def test_a_ray_build_embeds_only_what_changed(cluster: None, two_articles: Path, tmp_path: Path):
+def test_a_ray_build_embeds_only_what_changed(ray_local: None, two_articles: Path, tmp_path: Path):
     on_ray = RayEncoder()
     first = quiet_build(two_articles, tmp_path / "index", on_ray)
     (two_articles / "arlow.txt").write_text(town_article("Arlow"), encoding="utf-8")
@@ -111,7 +103,7 @@ def test_asking_for_ray_without_it_says_how_to_install_it(
 
 @pytest.mark.slow
 @needs_ray
-def test_an_actor_killed_mid_build_is_replaced_and_its_work_done_again(cluster: None, encoder: Encoder):
+def test_an_actor_killed_mid_build_is_replaced_and_its_work_done_again(ray_local: None, encoder: Encoder):
     chunks = [
         [(f"Chunk {number}: the harbour bridge reopened after {text} months.", [(0, 8)]) for text in range(16)]
         for number in range(12)

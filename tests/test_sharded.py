@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.cluster import import_ray, ray_cluster
+from embeddings.cluster import import_ray
 from embeddings.encoder import Encoder
 from qa.answer import Answerer
 from qa.retrieve import Retriever
@@ -54,9 +54,9 @@ def segmented(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Pat
 
 
 @pytest.fixture(scope="module")
-def sharded(segmented: Path) -> Iterator[ShardedRetriever]:
+def sharded(segmented: Path, ray_local: None) -> Iterator[ShardedRetriever]:
     """Two shards of two replicas each, on a local cluster of this machine."""
-    with ray_cluster("local", cpus=2), serve_shards(segmented, shards=2, replicas=2) as retriever:
+    with serve_shards(segmented, shards=2, replicas=2) as retriever:
         yield retriever
 
 
