@@ -14,10 +14,12 @@ by a restart. A request a dying replica drops is sent again, to a live one.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,7 +101,20 @@ class ShardedRetriever(Retriever):
 
 
 def _gathered(calls: list[tuple[Shard, str, tuple]]) -> list:
-    """The results of calling the shards, all sent at once; a call that fails is sent again."""
+    """The results of calling the shards, all sent at once; a call that fails is sent again.
+
+    Serve's blocking calls refuse a thread that runs an event loop (a notebook's, a browser
+    driver's), so from such a thread they are made from another.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _gathered_here(calls)
+    with ThreadPoolExecutor(max_workers=1) as elsewhere:
+        return elsewhere.submit(_gathered_here, calls).result()
+
+
+def _gathered_here(calls: list[tuple[Shard, str, tuple]]) -> list:
     ray = import_ray()
     pending = [getattr(shard.handle, method).remote(*arguments) for shard, method, arguments in calls]
     results = []
