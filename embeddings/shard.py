@@ -28,7 +28,7 @@ def shard_segments(manifest: Manifest, shards: int, *, index_dir: Path) -> list[
     if len(segments) < shards:
         raise IndexProblem(
             f"index at {index_dir} has {len(segments)} segment{'s' * (len(segments) != 1)}, too few for {shards}"
-            f" shards; rebuild it in as many: python -m embeddings.build --index {index_dir} --full --segments {shards}"
+            f" shards; rebuild it in as many: python -m embeddings.build --index {index_dir} --segments {shards}"
         )
     ends = np.cumsum([s.paragraphs for s in segments])
     cuts = [0]

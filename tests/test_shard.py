@@ -60,7 +60,8 @@ def test_later_builds_keep_the_segment_count(segmented: Path, tmp_path: Path):
     assert appended.appended and appended.segments == 4 and appended.embedded_paragraphs == 3
     compacted = quiet_build(None, index, StandInEncoder(), full=True)
     assert compacted.segments == 3 and open_index(index).manifest.settings["segments"] == 3
-    assert quiet_build(None, index, StandInEncoder(), segments=2).segments == 2
+    resegmented = quiet_build(None, index, StandInEncoder(), segments=2)
+    assert resegmented.segments == 2 and resegmented.embedded_paragraphs == 0  # every vector reused
 
 
 def test_the_collection_statistics_kept_beside_the_manifest_are_the_segments_summed(segmented: Path):
@@ -132,7 +133,7 @@ def test_more_shards_than_segments_is_one_line_naming_the_index_and_the_rebuild(
         shard_segments(manifest, 4, index_dir=segmented)
     message = str(problem.value)
     assert "\n" not in message and "3 segments, too few for 4 shards" in message
-    assert f"--index {segmented} --full --segments 4" in message
+    assert f"--index {segmented} --segments 4" in message
 
 
 def test_segments_below_one_is_refused_by_the_command_line(capsys: pytest.CaptureFixture[str]):
