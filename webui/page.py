@@ -384,12 +384,14 @@ def build_page(
             outputs=[*narrowing, restriction_note],
             api_visibility="private",
         )
-        for control in narrowing:
+        for control in narrowing:  # one at a time, in order: a late older one would put back the state before
             control.change(
                 handlers.describe,
                 inputs=narrowing,
                 outputs=[restriction_note, kept_narrowing],
                 api_visibility="private",
+                concurrency_id="describe-narrowing",
+                concurrency_limit=1,
             )
         page.load(
             handlers.restore,
