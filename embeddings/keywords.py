@@ -229,10 +229,12 @@ class KeywordSearch:
         """`scores(query)[rows]` (rows ascending) without scoring every other row: what a few candidates need."""
         out = np.zeros(len(rows), dtype=np.float32)
         bounds = np.cumsum([0, *(s.size for s in self.segments)])
-        for term in query.terms:
-            for segment, (start, stop) in zip(self.segments, pairwise(bounds), strict=True):
-                mine = (rows >= start) & (rows < stop)
-                part = out[mine]
-                segment.add_scores_at(part, rows[mine] - start, term, query.weights[term], self.average_length)
-                out[mine] = part
+        for segment, (start, stop) in zip(self.segments, pairwise(bounds), strict=True):
+            mine = (rows >= start) & (rows < stop)
+            if not mine.any():
+                continue
+            part, local = out[mine], rows[mine] - start
+            for term in query.terms:  # in the question's order, as `scores` adds them
+                segment.add_scores_at(part, local, term, query.weights[term], self.average_length)
+            out[mine] = part
         return out
