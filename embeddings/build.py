@@ -382,9 +382,7 @@ def build_index(
                         written = _write_full(folder, plan, live, encoder, settings, report, progress)
                     else:
                         written = _write_appended(folder, change, live, encoder, vector_index, report, progress)
-                    CollectionStatistics.of([KeywordIndex.load(folder / s.name / "keywords") for s in written]).save(
-                        folder
-                    )
+                    _collection_statistics(folder, written, live).save(folder)
                     _manifest(written, report, encoder, settings, fusion, source_digest, articles_dir).write(folder)
 
                 had_one = current_generation(index_dir) is not None
@@ -589,6 +587,15 @@ def _write_appended(
         + sum(len(spans) for spans in change.plan.spans)
     )
     return segments
+
+
+def _collection_statistics(folder: Path, written: list[SegmentInfo], live: Index | None) -> CollectionStatistics:
+    """The new generation's BM25 statistics: linked segments' postings as the live index already
+    holds them, new segments' read from where they were just written."""
+    held = {} if live is None else {segment.info.name: segment.keywords for segment in live.segments}
+    return CollectionStatistics.of(
+        [held[s.name] if s.name in held else KeywordIndex.load(folder / s.name / "keywords") for s in written]
+    )
 
 
 def _manifest(
