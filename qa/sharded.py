@@ -30,11 +30,8 @@ from embeddings.cluster import import_ray
 from embeddings.encoder import TextEncoder
 from embeddings.index import (
     Index,
-    IndexProblem,
-    Manifest,
     RowsRead,
     SearchHits,
-    current_generation,
     open_index,
 )
 from embeddings.keywords import KeywordQuery
@@ -65,7 +62,7 @@ class ShardedRetriever(Retriever):
         index_dir: Path,
         shards: Sequence[Shard],
         *,
-        generation: str,
+        generation: str | None = None,
         encoder: TextEncoder | None = None,
         weights: FusionWeights | None = None,
         candidates: int = 40,
@@ -81,6 +78,7 @@ class ShardedRetriever(Retriever):
                 self._index = open_index(
                     self.index_dir, model=self.encoder.model_name, generation=self.generation, searchable=False
                 )
+                self.generation = self._index.folder.name  # None meant the live one: served from now on
             return self._index
 
     def hits(
@@ -138,13 +136,9 @@ def serve_shards(index_dir: Path, *, shards: int, replicas: int = 1) -> Iterator
     Call inside `embeddings.cluster.ray_cluster`. `IndexProblem` when there is no index or it
     has fewer segments than shards.
     """
-    folder = current_generation(index_dir)
-    if folder is None:
-        open_index(index_dir)  # raises the usual "no index" problem
-    try:
-        manifest = Manifest.read(folder)
-    except (OSError, ValueError, TypeError, KeyError) as error:
-        raise IndexProblem(f"index at {index_dir} has no readable manifest ({error})") from None
+    # The router opens the live generation first: a missing or unusable index is its usual one-line problem.
+    retriever = ShardedRetriever(index_dir, [])
+    manifest = retriever.current_index().manifest
     runs = shard_segments(manifest, shards, index_dir=index_dir)
     ray = import_ray()
     from ray import serve
@@ -154,7 +148,7 @@ def serve_shards(index_dir: Path, *, shards: int, replicas: int = 1) -> Iterator
     serve.start(proxy_location="Disabled", logging_config={"log_level": "WARNING"})
     cpus = min(1.0, ray.cluster_resources().get("CPU", 1.0) / (shards * replicas))
     router = f"aqa-{uuid.uuid4().hex[:8]}"  # this router's applications, beside any other's on the cluster
-    served, first = [], 0
+    first = 0
     try:
         for number, names in enumerate(runs):
             name = f"{router}-shard-{number}"
@@ -162,12 +156,12 @@ def serve_shards(index_dir: Path, *, shards: int, replicas: int = 1) -> Iterator
                 ShardSearch, name=name, num_replicas=replicas, ray_actor_options={"num_cpus": cpus}
             )
             handle = serve.run(
-                deployment.bind(str(index_dir.resolve()), folder.name, names), name=name, route_prefix=None
+                deployment.bind(str(index_dir.resolve()), retriever.generation, names), name=name, route_prefix=None
             )
-            end = first + sum(s.paragraphs for s in manifest.segments if s.name in set(names))
-            served.append(Shard(name, handle, first, end))
+            end = first + sum(s.paragraphs for s in manifest.segments if s.name in names)
+            retriever.shards.append(Shard(name, handle, first, end))
             first = end
-        yield ShardedRetriever(index_dir, served, generation=folder.name)
+        yield retriever
     finally:
         for number in range(len(runs)):
             serve.delete(f"{router}-shard-{number}")  # only this router's: a joined cluster may serve others
