@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".pdf")
 MAX_FILE_BYTES = 20_000_000
 
 FURNITURE_HEADINGS = frozenset(
@@ -64,6 +64,7 @@ class Article:
     date: str = ""
     author: str = ""
     source: str = ""
+    pages: tuple[int, ...] = ()  # the page each paragraph starts on, for articles read from PDFs
     content_hash: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -267,7 +268,13 @@ def read_file(file: Path, *, relative_path: str) -> Iterator[Article | Skipped]:
                 limit = MAX_FILE_BYTES // 1_000_000
                 raise UnreadableFile(f"{size / 1e6:.0f} MB is over the {limit} MB limit; split it into smaller files")
             handle.seek(0)
-            text = decode_text(handle.read())
+            data = handle.read()
+        if suffix == ".pdf":
+            from embeddings.pdf import parse_pdf  # it reads into `Article`, so it imports this module
+
+            yield parse_pdf(data, article_id=relative_path, path=relative_path)
+            return
+        text = decode_text(data)
         if suffix == ".jsonl":
             yield from _read_json_lines(io.BytesIO(text.encode("utf-8")), path=relative_path)
         elif suffix == ".json":

@@ -25,7 +25,7 @@ SCHEMA = """
 CREATE TABLE articles (
     row INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, title TEXT NOT NULL, path TEXT NOT NULL,
     url TEXT, date TEXT, author TEXT, source TEXT, content_hash TEXT NOT NULL,
-    first_paragraph INTEGER NOT NULL, paragraph_count INTEGER NOT NULL
+    first_paragraph INTEGER NOT NULL, paragraph_count INTEGER NOT NULL, pages TEXT
 );
 CREATE TABLE paragraphs (
     row INTEGER PRIMARY KEY, article_row INTEGER NOT NULL, number INTEGER NOT NULL,
@@ -107,16 +107,19 @@ class ParagraphStore:
         self._lock = threading.Lock()
         if create:
             self.connection.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        columns = {row[1] for row in self.connection.execute("PRAGMA table_info(articles)")}
+        self._article_columns = self._ARTICLE_COLUMNS.replace("pages", "pages" if "pages" in columns else "NULL")
 
     def close(self) -> None:
         self.connection.close()
 
     def write_article(self, row: int, article: Article, first_paragraph: int, paragraph_count: int) -> None:
         self.connection.execute(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 row, article.id, article.title, article.path, article.url, article.date, article.author,
                 article.source, article.content_hash, first_paragraph, paragraph_count,
+                json.dumps(article.pages) if article.pages else None,
             ),
         )  # fmt: skip
 
@@ -203,22 +206,23 @@ class ParagraphStore:
             found = self.connection.execute("SELECT row FROM paragraphs WHERE hash = ?", (digest,)).fetchall()
         return [row + self.offsets.paragraphs for (row,) in found]
 
+    # `pages` came later: a store written before it reads as having none (see __init__)
     _ARTICLE_COLUMNS = (
-        "SELECT row, id, title, path, url, date, author, source, content_hash, first_paragraph, paragraph_count"
-        " FROM articles"
+        "SELECT row, id, title, path, url, date, author, source, content_hash, first_paragraph, paragraph_count,"
+        " pages FROM articles"
     )
 
     def articles(self) -> Iterator[ArticleEntry]:
         """Every article with its paragraph rows, in store order."""
         with self._lock:
-            rows = self.connection.execute(self._ARTICLE_COLUMNS + " ORDER BY row").fetchall()
+            rows = self.connection.execute(self._article_columns + " ORDER BY row").fetchall()
         for row in rows:
             yield self._entry(row)
 
     def article(self, article_id: str) -> ArticleEntry | None:
         """The article with this id in this segment, or None."""
         with self._lock:
-            row = self.connection.execute(self._ARTICLE_COLUMNS + " WHERE id = ?", (article_id,)).fetchone()
+            row = self.connection.execute(self._article_columns + " WHERE id = ?", (article_id,)).fetchone()
         return None if row is None else self._entry(row)
 
     def _entry(self, row: tuple) -> ArticleEntry:
@@ -228,6 +232,7 @@ class ParagraphStore:
             article=Article(
                 id=row[1], title=row[2], paragraphs=(), path=row[3], url=row[4] or "",
                 date=row[5] or "", author=row[6] or "", source=row[7] or "", content_hash=row[8],
+                pages=tuple(json.loads(row[11])) if row[11] else (),
             ),
             paragraph_rows=range(first, first + row[10]),
         )  # fmt: skip

@@ -63,8 +63,9 @@ def cited(paragraph: int, highlight: tuple[int, int] | None = None, phrase: tupl
                    phrase=phrase)  # fmt: skip
 
 
-def reader_article(url: str) -> ArticleText:
-    article = Article(id="a.txt", title="<b>Title</b>", paragraphs=(), path="a.txt", url=url, source="Wire")
+def reader_article(url: str, pages: tuple[int, ...] = ()) -> ArticleText:
+    article = Article(id="a.txt", title="<b>Title</b>", paragraphs=(), path="a.txt", url=url, source="Wire",
+                      pages=pages)  # fmt: skip
     paragraphs = [
         StoredParagraph(
             row=n - 1, article_id="a.txt", title=article.title, number=n, part=1, text=text, hash=str(n),
@@ -87,6 +88,13 @@ def test_the_reader_marks_the_cited_paragraph_and_its_sentence_and_escapes_every
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "/local", ""])
 def test_the_reader_links_only_to_web_addresses(url: str):
     assert "<a " not in reader_html(reader_article(url), cited(1))
+
+
+def test_the_reader_shows_where_each_page_of_a_pdf_begins():
+    html = reader_html(reader_article("", pages=(1, 3, 3)), cited(2))
+    assert html.count('class="reader-page"') == 2
+    assert html.index("Page 1") < html.index("First") < html.index("Page 3") < html.index("Second")
+    assert "reader-page" not in reader_html(reader_article(""), cited(2))  # other articles have no pages
 
 
 def test_the_reader_says_when_the_article_is_gone():

@@ -95,7 +95,8 @@ CSS = """
 .reader header { position: sticky; top: 0; background: var(--block-background-fill); padding-bottom: 0.5rem; }
 .reader-title { margin: 0 0 0.2rem; font-size: 1.1rem; }
 .source-heading { margin: 0; font-size: 1rem; }
-.reader-meta, .reader-link, .reader-number { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.reader-meta, .reader-link, .reader-number, .reader-page { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.reader-page { border-top: 1px dashed var(--border-color-primary); margin-top: 0.6rem; text-align: right; }
 .reader-paragraph { line-height: 1.55; padding: 0.2rem 0.4rem; border-left: 3px solid transparent; }
 .reader-paragraph.cited { border-left-color: #f59e0b; background: var(--background-fill-secondary); }
 .reader mark.answer { background: #fde68a; color: inherit; }

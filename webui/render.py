@@ -194,7 +194,11 @@ def reader_html(text: ArticleText | None, cited: Passage) -> str:
         + (f'<div class="reader-link">{link}</div>' if link else "")
         + '<button type="button" class="back-to-answer">Back to the answer</button></header>'
     ]
+    page = 0
     for paragraph in text.paragraphs:
+        if paragraph.number <= len(article.pages) and article.pages[paragraph.number - 1] != page:
+            page = article.pages[paragraph.number - 1]  # a PDF's page numbers, where each page begins
+            parts.append(f'<div class="reader-page">Page {page}</div>')
         is_cited = (paragraph.number, paragraph.part) == (cited.paragraph, cited.part)
         marks = (cited.highlight, cited.phrase) if is_cited else (None, None)
         body = _highlighted(paragraph.text, marks[0], "answer", marks[1])
