@@ -51,7 +51,7 @@ def safe_name(name: str) -> str:
     return stem[:MAX_NAME] + re.sub(r"[^a-z0-9.]", "", suffix.lower())
 
 
-def _claim(staged: Path, name: str) -> Path:
+def claim_name(staged: Path, name: str) -> Path:
     """Give `staged` the name, or the name with the first free number; never replaces a file."""
     stem, suffix = os.path.splitext(name)
     for number in range(1, 10_000):
@@ -83,7 +83,7 @@ def save_upload(articles_dir: Path, name: str, data: bytes) -> Upload:
         if not any(isinstance(item, Article) for item in items):
             reason = items[0].reason if items else "no article in it"
             return Upload(name, None, reason)
-        return Upload(name, _claim(staged, safe_name(name)))
+        return Upload(name, claim_name(staged, safe_name(name)))
     except OSError as error:
         return Upload(name, None, f"it cannot be saved: {unwritable_reason(error)}")
     finally:

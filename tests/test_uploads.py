@@ -61,16 +61,19 @@ def test_pasted_text_becomes_a_text_article(tmp_path: Path):
 
 
 @pytest.mark.browser
-def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
+def test_a_reader_adds_files_pasted_text_and_web_pages_from_the_page_and_asks_about_them(
     browser, tmp_path: Path, articles_dir: Path, encoder, question_encoder
 ):
-    """...and a second chat on the same index sees the new articles with its next question."""
+    """...a text file, a PDF, pasted text and a page by its address; and a second chat on the same
+    index sees the new articles with its next question."""
     from playwright.sync_api import expect
 
     from embeddings.build import build_index
     from qa.answer import Answerer
     from qa.retrieve import Retriever
     from tests.conftest import accessibility_violations, ask_api, free_port
+    from tests.pdfs import article_html, print_pdf
+    from tests.site import Route, news_page, serving
     from webui.server import serve
 
     build_index(articles_dir, tmp_path / "index", encoder=encoder, progress=False, log=lambda line: None)
@@ -88,25 +91,40 @@ def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
         b"Harbour bridge reopens\n\nEngineers replaced 140 corroded cable strands on the harbour bridge.\n"
     )
     (drop / "empty.txt").write_bytes(b"  \n")
+    keeper = ["The lighthouse on Gull Point will have a keeper again from May, the first since 1979."]
+    print_pdf(browser, article_html("Lighthouse keeper returns", keeper, layout="two-column"), drop / "keeper.pdf",
+              running="Lighthouse keeper returns")  # fmt: skip
+    pier = ["The old pier will be rebuilt in oak by the boatyard of Ellen Pascoe, the council decided on Monday.",
+            "Work starts in September and the pier should reopen to walkers the following summer."]  # fmt: skip
+    site = serving({"/news/pier": Route(news_page("Pier to be rebuilt in oak", pier))})
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     try:
+        web = site.__enter__()
         page = context.new_page()
         page.goto(server.url)
         page.get_by_role("tab", name="Add articles").click()
         expect(page.locator("#add-button")).to_be_visible(timeout=30_000)
         found = {"add articles open": accessibility_violations(page)}
-        page.locator("#upload-files input[type=file]").set_input_files([drop / "cable repairs.txt", drop / "empty.txt"])
+        page.locator("#upload-files input[type=file]").set_input_files(
+            [drop / "cable repairs.txt", drop / "empty.txt", drop / "keeper.pdf"]
+        )
         uploaded = page.locator("#upload-files")
         expect(uploaded).to_contain_text(re.compile(r"empty\s*\.txt"), timeout=30_000)  # Gradio may space it
         expect(uploaded).not_to_contain_text("Uploading", timeout=30_000)
         page.locator("#paste-title textarea, #paste-title input").first.fill("Ferry service ends")
         page.locator("#paste-text textarea").fill("The harbour ferry service will stop running on Friday.")
+        page.locator("#add-addresses textarea").fill(f"{web.url('/news/pier')}\n{web.url('/missing')}")
         page.locator("#add-button").click()
         status = page.locator("#upload-status")
         expect(status).to_contain_text("Ask about them now.", timeout=120_000)
         assert "Indexed 1 paragraph from “Harbour bridge reopens” (cable repairs.txt)." in status.inner_text()
         assert "Not added: empty.txt (empty file" in status.inner_text()
         assert "Indexed 1 paragraph from “Ferry service ends”." in status.inner_text()
+        assert "Indexed 1 paragraph from “Lighthouse keeper returns” (keeper.pdf)." in status.inner_text()
+        assert (
+            f"Indexed 2 paragraphs from “Pier to be rebuilt in oak” ({web.url('/news/pier')})." in status.inner_text()
+        )
+        assert f"Not added: {web.url('/missing')} (HTTP 404 Not Found)." in status.inner_text()
         assert "segment" not in status.inner_text() and "vector" not in status.inner_text()
         found["articles added"] = accessibility_violations(page)
         serious = {state: [v for v in found[state] if v["impact"] in ("critical", "serious")] for state in found}
@@ -114,7 +132,8 @@ def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
         page.get_by_role("tab", name="Library").click()
         expect(page.locator("#only-articles")).to_contain_text("Ferry service ends · 1 paragraph")
         saved = sorted(p.name for p in (articles_dir / "uploads").iterdir())
-        assert saved == ["Ferry-service-ends.txt", "cable-repairs.txt"]
+        assert saved == ["Ferry-service-ends.txt", "cable-repairs.txt", "keeper.pdf"]
+        assert [p.name for p in (articles_dir / "web").iterdir()] == ["Pier-to-be-rebuilt-in-oak.json"]
         seen_by_the_other = ask_api(other_chat.url, "How many cable strands were replaced?")
         assert seen_by_the_other["passages"][0]["article"] == "uploads/cable-repairs.txt"
         box = page.locator("#question textarea")
@@ -124,7 +143,11 @@ def test_a_reader_adds_files_and_pasted_text_from_the_page_and_asks_about_them(
         box.fill("When will the ferry service stop running?")
         box.press("Enter")
         expect(page.locator("#chat .message.bot").last).to_contain_text("Friday", timeout=30_000)
+        box.fill("Whose boatyard will rebuild the pier?")
+        box.press("Enter")
+        expect(page.locator("#chat .message.bot").last).to_contain_text("Ellen Pascoe", timeout=30_000)
     finally:
+        site.__exit__(None, None, None)
         context.close()
         server.close()
         other_chat.close()

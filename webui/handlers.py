@@ -11,6 +11,7 @@ from pathlib import Path
 
 import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
 
+from embeddings.add import add_addresses
 from embeddings.build import IndexKept, build_index
 from embeddings.encoder import Encoder
 from embeddings.index import BuildInProgress
@@ -141,7 +142,12 @@ def restriction_line(restriction: Restriction, entries: list[LibraryEntry]) -> s
 class PageHandlers:
     """The page's event handlers over one answerer, its votes log and (if uploads are on) its folder."""
 
-    def __init__(self, answerer: Answerer, feedback: FeedbackLog, articles_dir: Path | None) -> None:
+    def __init__(
+        self,
+        answerer: Answerer,
+        feedback: FeedbackLog,
+        articles_dir: Path | None,
+    ) -> None:
         self.answerer = answerer
         self.feedback = feedback
         self.articles_dir = articles_dir
@@ -226,24 +232,36 @@ class PageHandlers:
         files: list[str] | None,
         pasted_title: str,
         pasted_text: str,
+        addresses: str,
         search: str,
         *narrowing,
         progress=gr.Progress(track_tqdm=True),  # noqa: B008 - Gradio passes its progress bar in here
     ):
-        """Save what was dropped or pasted, index it at once, and say in plain words what came of each."""
+        """Save what was dropped, pasted or given by address, index it at once, and say in plain words
+        what came of each."""
         folder = self.articles_dir
         uploads = [save_upload(folder, Path(f).name, Path(f).read_bytes()) for f in files or []]
         if (pasted_title or "").strip() or (pasted_text or "").strip():
             uploads.append(save_pasted(folder, pasted_title or "", pasted_text or ""))
         lines = [f"Not added: {upload.name} ({upload.reason})." for upload in uploads if not upload.saved]
+        if (addresses or "").split():
+            progress(0, desc="fetching")
+            for added in add_addresses((addresses or "").split(), folder):
+                if added.saved is not None:
+                    uploads.append(Upload(added.url, added.saved))
+                elif added.existing:
+                    lines.append(f"Already here: {added.url} ({added.existing}).")
+                else:
+                    lines.append(f"Not added: {added.url} ({added.reason}).")
         saved = [upload for upload in uploads if upload.saved]
         if saved:
             progress(0, desc="indexing")
             lines = self._index_uploads(saved) + lines
         listed = "  \n".join(escape_markdown(line) for line in lines)
         return (
-            listed or "Choose files, or paste a title and text.",
+            listed or "Choose files, paste a title and text, or give web addresses.",
             None,
+            "",
             "",
             "",
             *self.refresh_library(search, *narrowing),
@@ -261,10 +279,13 @@ class PageHandlers:
             return ["Saved; another build is running, and the next one indexes them."]
         except IndexKept as kept:
             return [f"Saved, but not indexed: {kept}"]
-        indexed = {entry.id: entry for entry in self.entries()}
+        by_file: dict[str, list[LibraryEntry]] = {}
+        for entry in self.entries():  # a JSON record's id is its file's path, "#", a hash of it
+            by_file.setdefault(entry.id.partition("#")[0], []).append(entry)
         lines = []
         for upload in saved:
-            entry = indexed.get(upload.saved.relative_to(self.articles_dir).as_posix())
+            found = by_file.get(upload.saved.relative_to(self.articles_dir).as_posix(), [])
+            entry = found[0] if len(found) == 1 else None
             if entry is None:
                 lines.append(f"Indexed {upload.name}.")  # a file of several articles, each under its own id
             else:

@@ -305,6 +305,12 @@ def build_page(
                         )
                         pasted_title = gr.Textbox(label="Or paste an article: its title", elem_id="paste-title")
                         pasted_text = gr.Textbox(label="and its text", lines=5, elem_id="paste-text")
+                        addresses = gr.Textbox(
+                            label="Or web addresses, one a line (a news feed's address adds its articles)",
+                            placeholder="https://…",
+                            lines=2,
+                            elem_id="add-addresses",
+                        )
                         add_button = gr.Button("Add and index", variant="primary", elem_id="add-button")
                         upload_status = gr.Markdown(elem_id="upload-status")
         # "always_last": a question sent while the previous one is being answered is answered
@@ -362,8 +368,10 @@ def build_page(
         if articles_dir is not None:
             add_button.click(
                 handlers.add_articles,
-                inputs=[upload_files, pasted_title, pasted_text, library_search, *narrowing],
-                outputs=[upload_status, upload_files, pasted_title, pasted_text, *narrowing, restriction_note],
+                inputs=[upload_files, pasted_title, pasted_text, addresses, library_search, *narrowing],
+                outputs=[
+                    upload_status, upload_files, pasted_title, pasted_text, addresses, *narrowing, restriction_note,
+                ],
                 api_visibility="private",
                 concurrency_limit=1,  # one build at a time
             )  # fmt: skip
