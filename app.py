@@ -1,9 +1,10 @@
 """Start the chat: bring the index up to date with the articles folder, then serve the page.
 
-    python app.py [--articles DIR] [--index DIR] [--host HOST] [--port PORT] [--auth-file FILE]
+    python app.py [--articles DIR] [--index DIR] [--host HOST] [--port PORT] [--auth-file FILE] [--watch]
                   [--ray local|ADDRESS [--shards N] [--replicas R]]
 
 An index remembers the folder it was built from: `--index DIR` alone chats with its own articles.
+With `--watch`, a change to that folder is indexed as soon as it settles and the page says so.
 With `--ray`, the build embeds on that Ray cluster and the index is served from N shards of R
 replicas each (qa/sharded.py); this process is the router, with the page and the JSON API.
 
@@ -26,6 +27,7 @@ from embeddings.cluster import ClusterProblem, ray_cluster
 from embeddings.encoder import DEFAULT_MODEL, Encoder
 from embeddings.index import BuildInProgress, IndexProblem, recorded_articles_dir
 from embeddings.ray_encoder import RayEncoder
+from embeddings.watch import FolderWatcher
 from qa.answer import Answerer
 from qa.ranking import FusionWeights
 from qa.retrieve import Retriever
@@ -68,9 +70,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-uploads", action="store_true", help="read-only: readers cannot add articles from the page"
     )
+    parser.add_argument(
+        "--watch", action="store_true", help="index changes to the articles folder as they happen, and tell the page"
+    )
     add_shard_arguments(parser)
     args = parser.parse_args(argv)
     check_shard_arguments(parser, args)
+    if args.watch and args.ray:
+        parser.error("--watch cannot be used with --ray: shards serve the index as it was at start")
     return args
 
 
@@ -144,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 1
         answerer.ask("warm up")  # load the model now, not on the first visitor's question
+        watcher = None
+        if args.watch and read_only:
+            print("note: --watch needs a writable index folder; serving it as it is")
+        elif args.watch and articles_dir is not None:
+            watcher = running.enter_context(FolderWatcher(articles_dir, args.index, Encoder(args.model)))
+            print(f"watching {articles_dir} for changes")
 
         from webui.server import serve  # gradio loads only when serving
 
@@ -155,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                 auth=credentials,
                 root_path=args.root_path,
                 articles_dir=None if args.no_uploads or read_only or args.ray else articles_dir,
+                watcher=watcher,
             )
         except OSError as error:
             print(f"error: {error}", file=sys.stderr)

@@ -6,6 +6,7 @@ lives in `qa`, indexing in `embeddings`.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from embeddings.build import IndexKept, build_index
 from embeddings.encoder import Encoder
 from embeddings.index import BuildInProgress
 from embeddings.uploads import Upload, save_pasted, save_upload
+from embeddings.watch import FolderWatcher
 from qa.answer import Answerer
 from qa.feedback import FeedbackLog, FeedbackNotSaved
 from qa.library import LibraryEntry, Restriction, library
@@ -147,10 +149,12 @@ class PageHandlers:
         answerer: Answerer,
         feedback: FeedbackLog,
         articles_dir: Path | None,
+        watcher: FolderWatcher | None = None,
     ) -> None:
         self.answerer = answerer
         self.feedback = feedback
         self.articles_dir = articles_dir
+        self.watcher = watcher
         self._builder: list[Encoder] = []  # the build's model, loaded at the first upload only
 
     def entries(self) -> list[LibraryEntry]:
@@ -266,6 +270,15 @@ class PageHandlers:
             "",
             *self.refresh_library(search, *narrowing),
         )
+
+    def folder_news(self, seen: int, search: str, *narrowing):
+        """What the watched folder's latest change did, once for each change (a timer asks); else nothing."""
+        number, change = self.watcher.latest if self.watcher else (0, None)
+        if change is None or number == seen:
+            return gr.update(), seen, *(gr.update() for _ in range(len(narrowing) + 1))
+        invitation = ": ask about them now" if change.added or change.updated else ""
+        news = f"{change} ({time.strftime('%H:%M')}){invitation}."
+        return escape_markdown(news), number, *self.refresh_library(search, *narrowing)
 
     def _index_uploads(self, saved: list[Upload]) -> list[str]:
         """Index the saved uploads; one line for each, naming its title and how many paragraphs it gave."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
 
 from embeddings.articles import SUPPORTED_SUFFIXES
+from embeddings.watch import FolderWatcher
 from qa.answer import DEFAULT_K, Answerer
 from qa.feedback import FEEDBACK_FILE, FeedbackLog
 from webui.handlers import ARTICLE_TAB, READER_EMPTY, SOURCES_TAB, PageHandlers
@@ -217,14 +218,16 @@ def build_page(
     answerer: Answerer,
     *,
     articles_dir: Path | None = None,
+    watcher: FolderWatcher | None = None,
     feedback: FeedbackLog | None = None,
     title: str = "Ask the articles",
 ) -> gr.Blocks:
     """The chat page for `answerer`: chat box with votes, examples, a top-k control, the sources
     panel and reader, the library, and the conversation kept in the browser (encrypted) across
-    reloads. With `articles_dir`, readers may add articles to that folder from the page."""
+    reloads. With `articles_dir`, readers may add articles to that folder from the page; with a
+    `watcher`, the page says what each change to the watched folder did, without a reload."""
     handlers = PageHandlers(
-        answerer, feedback or FeedbackLog(answerer.retriever.index_dir / FEEDBACK_FILE), articles_dir
+        answerer, feedback or FeedbackLog(answerer.retriever.index_dir / FEEDBACK_FILE), articles_dir, watcher
     )
 
     with gr.Blocks(title=title) as page:
@@ -233,6 +236,7 @@ def build_page(
             " cited to its article and paragraph.</p></header>",
             elem_id="masthead",
         )
+        folder_news = gr.Markdown(elem_id="folder-news", visible=watcher is not None)  # what a watched change did
         saved = gr.BrowserState(StoredConversation().dump(), storage_key="article-qa-conversation")
         kept_narrowing = gr.BrowserState({}, storage_key="article-qa-library")  # the restriction, across reloads
         kept_conversations = gr.BrowserState([], storage_key="article-qa-conversations")  # the earlier ones
@@ -375,6 +379,16 @@ def build_page(
                 api_visibility="private",
                 concurrency_limit=1,  # one build at a time
             )  # fmt: skip
+        if watcher is not None:
+            news_seen = gr.State(0)  # the number of the last change this page was told of
+            gr.Timer(2.0).tick(
+                handlers.folder_news,
+                inputs=[news_seen, library_search, *narrowing],
+                outputs=[folder_news, news_seen, *narrowing, restriction_note],
+                api_visibility="private",
+                show_progress="hidden",
+                queue=False,  # a quick look at the watcher: no place in the questions' queue
+            )
         page.load(
             handlers.restore_library,
             inputs=[library_search, kept_narrowing],

@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from embeddings.articles import MAX_FILE_BYTES
+from embeddings.watch import FolderWatcher
 from qa.answer import Answerer
 from webui.api import api_router
 from webui.page import CSS, PAGE_JS, build_page, theme
@@ -57,6 +58,7 @@ def create_app(
     auth: tuple[str, str] | None = None,
     root_path: str = "",
     articles_dir: Path | None = None,
+    watcher: FolderWatcher | None = None,
 ) -> FastAPI:
     """The FastAPI app: API routes first, then the chat page mounted at `/`.
 
@@ -64,9 +66,9 @@ def create_app(
     and the machine has few cores); up to 64 more wait in the chat's queue, after which a
     visitor is told the server is busy instead of waiting without end. The API shares the limit
     of 4 answers at once. With `articles_dir`, the page takes uploads into it (files up to the
-    build's 20 MB limit).
+    build's 20 MB limit). With a `watcher`, the page says what each change to the folder did.
     """
-    page = build_page(answerer, articles_dir=articles_dir)
+    page = build_page(answerer, articles_dir=articles_dir, watcher=watcher)
     page.queue(default_concurrency_limit=4, max_size=64)
     page.state_session_capacity = SESSIONS_KEPT
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -95,12 +97,13 @@ def serve(
     auth: tuple[str, str] | None = None,
     root_path: str = "",
     articles_dir: Path | None = None,
+    watcher: FolderWatcher | None = None,
     block: bool = True,
 ) -> ChatServer | None:
     """Serve the page and the API; blocks until stopped, or returns a running `ChatServer`."""
     check_port_free(host, port)
     config = uvicorn.Config(
-        create_app(answerer, auth=auth, root_path=root_path, articles_dir=articles_dir),
+        create_app(answerer, auth=auth, root_path=root_path, articles_dir=articles_dir, watcher=watcher),
         host=host,
         port=port,
         log_level="warning",
