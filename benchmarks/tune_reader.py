@@ -1,15 +1,16 @@
 """Fit how the answer uses the reader, on half of the SQuAD v1.1 dev articles; report on the other half.
 
-    python benchmarks/tune_reader.py [--questions 2000]
+    python benchmarks/tune_reader.py [--questions 2000] [--reader DIR] [--write]
 
-Fitted: how many top passages the reader reads, the weight of a passage's rank score beside a
-sentence's reading when choosing the sentence to quote, the weight of a passage's best reading
-when re-ranking the read passages, and the "not found" threshold on the quoted sentence's
-reading. Protocol as benchmarks/tune_fusion.py: dev articles split by article (even ones to fit,
-odd ones to report), train questions never used. Every question is searched and read once; the
-choices are then replayed over a grid. The threshold is calibrated with each question's own
-article masked out of every search: the lowest reading of the quoted sentence at which at least
-`--keep` of the questions whose article is there are still answered.
+Fitted: how many top passages the reader reads (a cost, so it stays `AnswerWeights.read_passages`),
+and the reader's calibration (`ReaderCalibration`, which `--write` saves beside the model): the
+weight of a passage's rank score beside a sentence's reading when choosing the sentence to quote,
+the weight of a passage's best reading when re-ranking the read passages, and the "not found"
+threshold on the quoted sentence's quote score. Protocol as benchmarks/tune_fusion.py: dev
+articles split by article (even ones to fit, odd ones to report), train questions never used.
+Every question is searched and read once; the choices are then replayed over a grid. The
+threshold is calibrated with each question's own article masked out of every search: the lowest
+quote score at which at least `--keep` of the questions whose article is there are still answered.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import hashlib
 import pickle
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +32,7 @@ from qa.answer import Answerer, AnswerWeights, by_reading
 from qa.datasets import CACHE, SquadQuestion, load_squad
 from qa.evaluate import holds_gold, normalise_answer, prepare_index, split_by_article, without_article
 from qa.ranking import quote_scores, reranked_by_reading
-from qa.reader import MODEL_DIR
+from qa.reader import CALIBRATION_FILE, MODEL_DIR, Reader, ReaderCalibration
 from qa.retrieve import Retriever
 
 MOST_READ = 6  # passages read per question; the grid picks how many of them count
@@ -53,12 +55,13 @@ def collect(answerer: Answerer, questions: list[SquadQuestion], *, mask_own: boo
     retriever = answerer.retriever
     mask = without_article(retriever.current_index())
     vectors = retriever.encoder.encode([q.question for q in questions])
-    unweighted = AnswerWeights(read_passages=MOST_READ, rerank=0.0, reading_passage=0.0)  # keeps the rank order
+    most = AnswerWeights(read_passages=MOST_READ)
+    unweighted = ReaderCalibration(reading_passage=0.0, rerank=0.0, min_quote=0.0)  # keeps the rank order
     collected = []
     for question, vector in zip(questions, vectors, strict=True):
         allowed = mask(question.article_id) if mask_own else None
         candidates = retriever.search(question.question, k=20, question_vector=vector, allowed=allowed)
-        read = by_reading(question.question, candidates, answerer.reader, unweighted)[:MOST_READ]
+        read = by_reading(question.question, candidates, answerer.reader, most, unweighted)[:MOST_READ]
         answers = [a for a in (normalise_answer(a) for a in question.answers) if a]
         quoted_sentences = [
             r.candidate.paragraph.text[slice(*r.candidate.paragraph.sentence_spans[r.sentence])] for r in read
@@ -80,7 +83,7 @@ def readings(
     """The fit and report questions read, and the fit ones again with their own article masked;
     kept in `cache` per reader model, sentences read and question sample, since reading takes a while."""
     sample = repr((AnswerWeights().sentences_per_passage, [q.id for q in fit + report]))
-    key = hashlib.sha1((MODEL_DIR / "model.onnx").read_bytes() + sample.encode())
+    key = hashlib.sha1((answerer.reader.folder / "model.onnx").read_bytes() + sample.encode())
     path = cache / f"reader-readings-{key.hexdigest()[:12]}.pickle"
     if path.exists():
         return pickle.loads(path.read_bytes())
@@ -130,17 +133,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=2000, help="questions from each half, spread evenly (0: all)")
     parser.add_argument("--keep", type=float, default=0.97, help="share of answerable questions still answered")
+    parser.add_argument("--reader", type=Path, default=MODEL_DIR, metavar="DIR", help="the reader model's folder")
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help=f"save the calibration fitted for the default passages read as DIR/{CALIBRATION_FILE}",
+    )
     args = parser.parse_args(argv)
     dev = load_squad("dev")
     fit, report = ([q for a in half for q in a.questions] for half in split_by_article(dev))
     fit, report = spread(fit, args.questions), spread(report, args.questions)
-    answerer = Answerer(Retriever(prepare_index("dev", dev, Encoder()), encoder=question_encoder()))
+    reader = Reader(folder=args.reader)
+    answerer = Answerer(Retriever(prepare_index("dev", dev, Encoder()), encoder=question_encoder()), reader=reader)
     fit_data, report_data, absent_data = readings(answerer, fit, report, cache=CACHE / "squad")
     print(
         "| passages read | passage weight | rerank | answer sentence fit / report | R@1 fit / report |"
         " not-found threshold (quote score) | masked: not found |"
     )
     print("|" + " --- |" * 7)
+    default_read = AnswerWeights().read_passages
     for read in READ_GRID:  # reading costs time: each row is the best a number of passages read can do
         passage = max(PASSAGE_GRID, key=lambda p: figures(fit_data, read, p, 0.0)[0])
         rerank = max(RERANK_GRID, key=lambda c: figures(fit_data, read, passage, c)[1])
@@ -149,23 +160,40 @@ def main(argv: list[str] | None = None) -> int:
         present = np.array([relevance_of_quote(q, read, passage) for q in fit_data if len(q.reading)])
         absent = np.array([relevance_of_quote(q, read, passage) for q in absent_data if len(q.reading)])
         threshold = float(np.quantile(present, 1 - args.keep))
+        masked = float(np.mean(absent < threshold))
         print(
             f"| {read} | {passage} | {rerank} | {fit_accuracy:.3f} / {report_accuracy:.3f}"
             f" | {fit_first:.3f} / {report_first:.3f} | {threshold:.2f} (answers {np.mean(present >= threshold):.3f})"
-            f" | {np.mean(absent < threshold):.3f} |"
+            f" | {masked:.3f} |"
         )
-    default = AnswerWeights()
-    read, passage = default.read_passages, default.reading_passage
+        if read == default_read:
+            fitted = ReaderCalibration(
+                reading_passage=float(passage), rerank=float(rerank), min_quote=round(threshold, 2)
+            )
+            scores = {"answer_sentence_fit": fit_accuracy, "answer_sentence_report": report_accuracy}
+            scores |= {"recall_at_1_fit": fit_first, "recall_at_1_report": report_first, "masked_not_found": masked}
     for name, relevance in (("reading alone", relevance_of_reading), ("quote score", relevance_of_quote)):
-        present = np.array([relevance(q, read, passage) for q in fit_data if len(q.reading)])
-        absent = np.array([relevance(q, read, passage) for q in absent_data if len(q.reading)])
+        present = np.array([relevance(q, default_read, fitted.reading_passage) for q in fit_data if len(q.reading)])
+        absent = np.array([relevance(q, default_read, fitted.reading_passage) for q in absent_data if len(q.reading)])
         for keep in sorted({args.keep, 0.99, 0.98, 0.95}, reverse=True):
             threshold = float(np.quantile(present, 1 - keep))
             print(
-                f"defaults, {name} as the not-found score, threshold {threshold:.2f}: answers"
+                f"{default_read} passages read, {name} as the not-found score, threshold {threshold:.2f}: answers"
                 f" {np.mean(present >= threshold):.3f} of questions whose article is there, says not found for"
                 f" {np.mean(absent < threshold):.3f} of those whose article is masked"
             )
+    if args.write:
+        command = "python benchmarks/tune_reader.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        fitted.save(
+            args.reader / CALIBRATION_FILE,
+            fitted_by=command,
+            passages_read=default_read,
+            keep=args.keep,
+            questions=len(fit) + len(report),
+            scores={name: round(value, 3) for name, value in scores.items()},
+            date=time.strftime("%Y-%m-%d"),
+        )
+        print(f"wrote {args.reader / CALIBRATION_FILE}: {fitted}")
     return 0
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from qa.conversation import read_in_conversation
 from qa.library import Restriction, allowed_rows
 from qa.ranking import Mode, quote_scores, reranked_by_reading
-from qa.reader import Reader, SentenceReader
+from qa.reader import Reader, ReaderCalibration, SentenceReader
 from qa.retrieve import Candidate, Retriever
 
 MAX_QUESTION_CHARS = 1000
@@ -37,15 +37,13 @@ EMPTY_QUESTION = "Ask a question about the articles, for example: who met whom, 
 class AnswerWeights:
     """How the answer sentence, the re-ranking and the "not found" decision are scored.
 
-    The reader's weights were fitted on half of the SQuAD dev articles by benchmarks/tune_reader.py
-    (docs/benchmarks.md); the similarity ones (used without a reader) by benchmarks/tune_fusion.py.
+    How many passages and sentences the reader reads were chosen by benchmarks/tune_reader.py (its
+    cost against what it gains, docs/benchmarks.md); how its scores weigh is the reader's own
+    `ReaderCalibration`. The similarity weights (used without a reader) by benchmarks/tune_fusion.py.
     """
 
     read_passages: int = 3  # the reader reads sentences of this many top passages
     sentences_per_passage: int = 3  # ... this many of each, the closest to the question by meaning and words
-    reading_passage: float = 26.0  # weight of the passage's fused score (about 0..1) beside a reading (about -20..10)
-    rerank: float = 0.25  # weight of a passage's best reading (squashed to 0..1) when re-ranking the read ones
-    min_quote: float = 4.83  # a quote score (reading + weighted passage score) below this: "not found"
     lexical: float = 0.8  # without a reader: weight of the share of question words found in the sentence
     passage: float = 3.8  # without a reader: weight of the passage's fused score
     sentences_from: int = 3  # without a reader: answer sentences are looked for in this many top passages
@@ -150,7 +148,11 @@ def by_similarity(candidates: Sequence[Candidate], weights: AnswerWeights) -> li
 
 
 def by_reading(
-    question: str, candidates: Sequence[Candidate], reader: SentenceReader, weights: AnswerWeights
+    question: str,
+    candidates: Sequence[Candidate],
+    reader: SentenceReader,
+    weights: AnswerWeights,
+    calibration: ReaderCalibration,
 ) -> list[ReadPassage]:
     """The reader reads the closest sentences of the top passages (reading costs about 5 ms a
     sentence); those passages are re-ranked by their best reading, and the rest keep their
@@ -168,8 +170,8 @@ def by_reading(
     read = []
     for j, score, answer_score in zip(
         tops,
-        reranked_by_reading(fused, best, weights.rerank),
-        quote_scores(best, fused, weights.reading_passage),
+        reranked_by_reading(fused, best, calibration.rerank),
+        quote_scores(best, fused, calibration.reading_passage),
         strict=True,
     ):
         (n, i, (start, _)), reading = sentences[j], readings[j]
@@ -270,5 +272,7 @@ class Answerer:
         if self.reader is None:
             read, threshold = by_similarity(candidates, self.weights), self.weights.min_relevance
         else:
-            read, threshold = by_reading(searched, candidates, self.reader, self.weights), self.weights.min_quote
+            calibration = self.reader.calibration
+            read = by_reading(searched, candidates, self.reader, self.weights, calibration)
+            threshold = calibration.min_quote
         return compose_reply(cleaned, read, min_relevance=threshold, notes=notes)

@@ -12,8 +12,10 @@ onnxruntime like the question encoder (model card: qa/reader_model/README.md).
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +23,7 @@ from typing import Protocol
 import numpy as np
 
 MODEL_DIR = Path(__file__).resolve().parent / "reader_model"
+CALIBRATION_FILE = "calibration.json"  # beside the model: how its scores are used (`ReaderCalibration`)
 MAX_PIECES = 128  # question and sentence together, special pieces included
 MAX_QUESTION_PIECES = 48  # a longer question is cut, so the sentence always has room
 MAX_ANSWER_PIECES = 24
@@ -36,9 +39,42 @@ class Reading:
     span: tuple[int, int]  # characters of that phrase in the sentence
 
 
-class SentenceReader(Protocol):
-    """What answering needs of a reader: a reading of each sentence for a question."""
+@dataclass(frozen=True)
+class ReaderCalibration:
+    """How answering uses a reader's scores. Fitted to one model's score scale by
+    benchmarks/tune_reader.py, which writes it beside the model, so a retrained reader brings its own
+    and two readers compare each with its own."""
 
+    reading_passage: float  # weight of the passage's fused score (about 0..1) beside a reading (about -20..10)
+    rerank: float  # weight of a passage's best reading (squashed to 0..1) when re-ranking the read ones
+    min_quote: float  # a quote score (reading + weighted passage score) below this: "not found"
+
+    @classmethod
+    def load(cls, path: Path) -> ReaderCalibration:
+        fix = "fit it with `python benchmarks/tune_reader.py --write`"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            values = {f.name: data[f.name] for f in fields(cls)}
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path}: the reader's calibration is missing; {fix}") from None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path}: not a reader calibration ({error!r}); {fix}") from None
+        if not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values.values()
+        ):
+            raise ValueError(f"{path}: the calibration's values must be finite numbers; {fix}")
+        return cls(**{name: float(value) for name, value in values.items()})
+
+    def save(self, path: Path, **provenance: object) -> None:
+        """Write it with `provenance` (how it was fitted, what it scored) beside the values."""
+        path.write_text(json.dumps({**asdict(self), **provenance}, indent=2) + "\n", encoding="utf-8")
+
+
+class SentenceReader(Protocol):
+    """What answering needs of a reader: a reading of each sentence for a question, and how to use it."""
+
+    @property
+    def calibration(self) -> ReaderCalibration: ...
     def load(self) -> None: ...
     def read(self, question: str, sentences: Sequence[str]) -> list[Reading]: ...
 
@@ -85,8 +121,12 @@ class Reader:
         tokenizer.no_padding()  # the file pads to a fixed length; `read` pads each batch itself
         return tokenizer
 
+    @cached_property
+    def calibration(self) -> ReaderCalibration:
+        return ReaderCalibration.load(self.folder / CALIBRATION_FILE)
+
     def load(self) -> None:
-        _ = self._session, self._tokenizer, self._pieces
+        _ = self._session, self._tokenizer, self._pieces, self.calibration
 
     def _short_question(self, question: str) -> str:
         """The question cut to `MAX_QUESTION_PIECES` word pieces (at a piece boundary)."""

@@ -21,7 +21,7 @@ from qa.answer import (
     clean_question,
     compose_reply,
 )
-from qa.reader import Reading
+from qa.reader import ReaderCalibration, Reading
 from qa.retrieve import Candidate
 
 KNOWN_PARAGRAPHS = [
@@ -154,9 +154,10 @@ BOSTON = (
 
 
 def test_the_sentence_that_answers_is_quoted_its_passage_first_and_its_phrase_marked():
-    weights = AnswerWeights(read_passages=2, reading_passage=1.0, rerank=0.3, min_quote=0.0)
-    read = by_reading("Who founded Boston?", candidates(*BOSTON), KeywordReader("Puritan settlers"), weights)
-    reply = compose_reply("Who founded Boston?", read, min_relevance=weights.min_quote)
+    calibration = ReaderCalibration(reading_passage=1.0, rerank=0.3, min_quote=0.0)
+    reader = KeywordReader("Puritan settlers")
+    read = by_reading("Who founded Boston?", candidates(*BOSTON), reader, AnswerWeights(read_passages=2), calibration)
+    reply = compose_reply("Who founded Boston?", read, min_relevance=calibration.min_quote)
     assert reply.found and reply.answer == "It was founded in 1630 by Puritan settlers."
     assert reply.answer[slice(*reply.answer_span)] == "Puritan settlers"
     assert [p.article for p in reply.passages] == ["a1.txt", "a0.txt", "a2.txt"]  # re-ranked by the reading
@@ -166,9 +167,12 @@ def test_the_sentence_that_answers_is_quoted_its_passage_first_and_its_phrase_ma
 
 
 def test_passages_beyond_those_read_are_cited_for_their_closest_sentence_but_never_quoted():
-    weights = AnswerWeights(read_passages=2, reading_passage=1.0, min_quote=1.0)
-    read = by_reading("What does Boston host?", candidates(*BOSTON), KeywordReader("marathon"), weights)
-    reply = compose_reply("What does Boston host?", read, min_relevance=weights.min_quote)
+    calibration = ReaderCalibration(reading_passage=1.0, rerank=0.0, min_quote=1.0)
+    reader = KeywordReader("marathon")
+    read = by_reading(
+        "What does Boston host?", candidates(*BOSTON), reader, AnswerWeights(read_passages=2), calibration
+    )
+    reply = compose_reply("What does Boston host?", read, min_relevance=calibration.min_quote)
     assert not reply.found and reply.answer == NOT_FOUND and reply.answer_span is None
     unread = reply.passages[2]
     assert unread.text[slice(*unread.highlight)] == "The city has many universities."

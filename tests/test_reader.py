@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qa.answer import NOT_FOUND, Answerer
-from qa.reader import MAX_ANSWER_PIECES, MODEL_DIR, Reader, best_phrase
+from qa.reader import MAX_ANSWER_PIECES, MODEL_DIR, Reader, ReaderCalibration, best_phrase
 
 BOSTON = [
     "America's first public school was founded in Boston in 1635.",
@@ -25,6 +25,21 @@ def reader() -> Reader:
 def test_the_model_ships_in_the_repository_small_enough():
     assert (MODEL_DIR / "model.onnx").stat().st_size <= 30 * 2**20
     assert (MODEL_DIR / "tokenizer.json").exists() and (MODEL_DIR / "README.md").exists()
+
+
+def test_the_calibration_ships_beside_the_model_and_a_broken_one_names_its_file_and_the_fix(tmp_path):
+    assert Reader().calibration.min_quote > 0  # fitted: a quote must read as an answer to be quoted
+    path = tmp_path / "calibration.json"
+    with pytest.raises(FileNotFoundError, match=r"calibration\.json: the reader's calibration is missing; fit it"):
+        ReaderCalibration.load(path)
+    path.write_text('{"reading_passage": 26.0, "rerank": 0.25}')
+    with pytest.raises(ValueError, match=r"not a reader calibration.*min_quote.*tune_reader\.py --write"):
+        ReaderCalibration.load(path)
+    path.write_text('{"reading_passage": 26.0, "rerank": true, "min_quote": NaN}')
+    with pytest.raises(ValueError, match="must be finite numbers"):
+        ReaderCalibration.load(path)
+    ReaderCalibration(reading_passage=2.0, rerank=0.5, min_quote=1.5).save(path, fitted_by="a test")
+    assert ReaderCalibration.load(path) == ReaderCalibration(reading_passage=2.0, rerank=0.5, min_quote=1.5)
 
 
 def test_the_sentence_that_answers_reads_best_and_its_phrase_answers(reader: Reader):
