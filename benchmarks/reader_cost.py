@@ -1,8 +1,9 @@
-"""What the reader costs a question: `python benchmarks/reader_cost.py [--index DIR]`.
+"""What the reader costs a question: `python benchmarks/reader_cost.py [--index DIR] [--reads 3x3 5x4]`.
 
-The same SQuAD dev questions asked one by one through `Answerer.ask` without the reader, with
-the reader on one thread and on two, the three answerers taking turns on each question so the
-machine's noise falls on all of them alike. Prints p50 and p95 of the whole answer for each.
+The same SQuAD dev questions asked one by one through `Answerer.ask` without the reader, and with
+it reading P passages x S sentences of each (`--reads`, the default's first; 1 and 2 threads with
+`--threads`), the answerers taking turns on each question so the machine's noise falls on all of
+them alike. Prints p50 and p95 of the whole answer for each.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings.encoder import question_encoder
-from qa.answer import Answerer
+from qa.answer import Answerer, AnswerWeights
 from qa.datasets import CACHE, spread_dev_questions
 from qa.reader import Reader
 from qa.retrieve import Retriever
@@ -27,14 +29,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=CACHE / "squad" / "index-dev", help="index to ask")
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--reads", nargs="*", default=[], metavar="PxS", help="also read P passages x S sentences")
+    parser.add_argument("--threads", type=int, nargs="+", default=[2], help="reader threads to compare (default 2)")
     args = parser.parse_args(argv)
     questions = spread_dev_questions(args.questions)
     retriever = Retriever(args.index, encoder=question_encoder())
-    answerers = {
-        "no reader": Answerer(retriever, reader=None),
-        "reader, 1 thread": Answerer(retriever, reader=Reader(threads=1)),
-        "reader, 2 threads": Answerer(retriever, reader=Reader(threads=2)),
-    }
+    default = AnswerWeights()
+    reads = [(default.read_passages, default.sentences_per_passage)]
+    reads += [(int(p), int(s)) for p, s in (r.split("x") for r in args.reads) if (int(p), int(s)) not in reads]
+    answerers = {"no reader": Answerer(retriever, reader=None)}
+    for threads in args.threads:
+        reader = Reader(threads=threads)
+        for passages, sentences in reads:
+            name = f"reader, {passages} passages x {sentences} sentences, {threads} thread{'s' * (threads > 1)}"
+            weights = replace(default, read_passages=passages, sentences_per_passage=sentences)
+            answerers[name] = Answerer(retriever, weights=weights, reader=reader)
     for answerer in answerers.values():
         for question in questions[:10]:  # warm up: models loaded, caches filled
             answerer.ask(question)

@@ -2,11 +2,11 @@
 
     python benchmarks/tune_reader.py [--questions 2000] [--reader DIR] [--write]
 
-Fitted: how many top passages the reader reads (a cost, so it stays `AnswerWeights.read_passages`),
-and the reader's calibration (`ReaderCalibration`, which `--write` saves beside the model): the
-weight of a passage's rank score beside a sentence's reading when choosing the sentence to quote,
-the weight of a passage's best reading when re-ranking the read passages, and the "not found"
-threshold on the quoted sentence's quote score. Protocol as benchmarks/tune_fusion.py: dev
+Fitted: how many top passages the reader reads and how many sentences of each (a cost, so they
+stay in `AnswerWeights`), and the reader's calibration (`ReaderCalibration`, which `--write` saves
+beside the model): the weight of a passage's rank score beside a sentence's reading when choosing
+the sentence to quote, the weight of a passage's best reading when re-ranking the read passages,
+and the "not found" threshold on the quoted sentence's quote score. Protocol as benchmarks/tune_fusion.py: dev
 articles split by article (even ones to fit, odd ones to report), train questions never used.
 Every question is searched and read once; the choices are then replayed over a grid. The
 threshold is calibrated with each question's own article masked out of every search: the lowest
@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings.encoder import Encoder, question_encoder
-from qa.answer import Answerer, AnswerWeights, by_reading
+from qa.answer import Answerer, AnswerWeights, closest_sentences
 from qa.datasets import CACHE, SquadQuestion, load_squad
 from qa.evaluate import holds_gold, normalise_answer, prepare_index, split_by_article, without_article
 from qa.ranking import quote_scores, reranked_by_reading
@@ -36,14 +36,26 @@ from qa.reader import CALIBRATION_FILE, MODEL_DIR, Reader, ReaderCalibration
 from qa.retrieve import Retriever
 
 MOST_READ = 6  # passages read per question; the grid picks how many of them count
+MOST_SENTENCES = 6  # sentences read per passage, the closest first; the grid picks how many count
 READ_GRID = (2, 3, 4, 5, 6)
+SENTENCE_GRID = (2, 3, 4, 5, 6)
 PASSAGE_GRID = np.round(np.arange(0.0, 30.01, 1.0), 1)
 RERANK_GRID = np.round(np.arange(0.0, 2.01, 0.25), 2)
 
 
 @dataclass(frozen=True)
+class ReadSentences:
+    """One question's top candidates (rank order) and the readings of each read one's closest sentences."""
+
+    fused: np.ndarray  # rank score per candidate
+    gold: np.ndarray  # per candidate: the paragraph holding the answer
+    readings: np.ndarray  # [read candidate, sentence, closest first]: its reading; -inf past the last sentence
+    holds: np.ndarray  # [read candidate, sentence]: that sentence holds a gold answer
+
+
+@dataclass(frozen=True)
 class ReadQuestion:
-    """One question's top candidates (rank order) with their best sentence's reading."""
+    """One question's top candidates (rank order) with their best read sentence's reading."""
 
     fused: np.ndarray  # rank score per candidate
     gold: np.ndarray  # per candidate: the paragraph holding the answer
@@ -51,27 +63,33 @@ class ReadQuestion:
     holds: np.ndarray  # per read candidate: that sentence holds a gold answer
 
 
-def collect(answerer: Answerer, questions: list[SquadQuestion], *, mask_own: bool = False) -> list[ReadQuestion]:
+def collect(answerer: Answerer, questions: list[SquadQuestion], *, mask_own: bool = False) -> list[ReadSentences]:
     retriever = answerer.retriever
     mask = without_article(retriever.current_index())
     vectors = retriever.encoder.encode([q.question for q in questions])
-    most = AnswerWeights(read_passages=MOST_READ)
-    unweighted = ReaderCalibration(reading_passage=0.0, rerank=0.0, min_quote=0.0)  # keeps the rank order
+    weights = AnswerWeights()
     collected = []
     for question, vector in zip(questions, vectors, strict=True):
         allowed = mask(question.article_id) if mask_own else None
         candidates = retriever.search(question.question, k=20, question_vector=vector, allowed=allowed)
-        read = by_reading(question.question, candidates, answerer.reader, most, unweighted)[:MOST_READ]
+        read = [c.paragraph for c in candidates[:MOST_READ]]
+        chosen = [closest_sentences(c, weights, MOST_SENTENCES) for c in candidates[:MOST_READ]]
+        texts = [p.text[slice(*p.sentence_spans[i])] for p, order in zip(read, chosen, strict=True) for i in order]
+        scores = iter(reading.score for reading in answerer.reader.read(question.question, texts))
+        readings = np.full((len(read), MOST_SENTENCES), -np.inf)
+        holds = np.zeros((len(read), MOST_SENTENCES), dtype=bool)
         answers = [a for a in (normalise_answer(a) for a in question.answers) if a]
-        quoted_sentences = [
-            r.candidate.paragraph.text[slice(*r.candidate.paragraph.sentence_spans[r.sentence])] for r in read
-        ]
+        for n, (paragraph, order) in enumerate(zip(read, chosen, strict=True)):
+            for j, i in enumerate(order):
+                readings[n, j] = next(scores)
+                sentence = normalise_answer(paragraph.text[slice(*paragraph.sentence_spans[i])])
+                holds[n, j] = any(a in sentence for a in answers)
         collected.append(
-            ReadQuestion(
+            ReadSentences(
                 fused=np.array([c.score for c in candidates]),
                 gold=np.array([holds_gold(c.paragraph, question) for c in candidates], dtype=bool),
-                reading=np.array([r.relevance for r in read]),
-                holds=np.array([any(a in normalise_answer(s) for a in answers) for s in quoted_sentences], dtype=bool),
+                readings=readings,
+                holds=holds,
             )
         )
     return collected
@@ -79,10 +97,10 @@ def collect(answerer: Answerer, questions: list[SquadQuestion], *, mask_own: boo
 
 def readings(
     answerer: Answerer, fit: list[SquadQuestion], report: list[SquadQuestion], *, cache: Path
-) -> tuple[list[ReadQuestion], list[ReadQuestion], list[ReadQuestion]]:
+) -> tuple[list[ReadSentences], list[ReadSentences], list[ReadSentences]]:
     """The fit and report questions read, and the fit ones again with their own article masked;
     kept in `cache` per reader model, sentences read and question sample, since reading takes a while."""
-    sample = repr((AnswerWeights().sentences_per_passage, [q.id for q in fit + report]))
+    sample = repr((MOST_READ, MOST_SENTENCES, [q.id for q in fit + report]))
     key = hashlib.sha1((answerer.reader.folder / "model.onnx").read_bytes() + sample.encode())
     path = cache / f"reader-readings-{key.hexdigest()[:12]}.pickle"
     if path.exists():
@@ -90,6 +108,17 @@ def readings(
     data = collect(answerer, fit), collect(answerer, report), collect(answerer, fit, mask_own=True)
     path.write_bytes(pickle.dumps(data))
     return data
+
+
+def best_read(data: list[ReadSentences], sentences: int) -> list[ReadQuestion]:
+    """The questions as answering sees them when it reads the `sentences` closest of each passage."""
+    narrowed = []
+    for q in data:
+        readings = q.readings[:, :sentences]
+        best = readings.argmax(axis=1)
+        reading, holds = readings.max(axis=1, initial=-np.inf), q.holds[np.arange(len(best)), best]
+        narrowed.append(ReadQuestion(fused=q.fused, gold=q.gold, reading=reading, holds=holds))
+    return narrowed
 
 
 def quoted(q: ReadQuestion, read: int, passage: float) -> int:
@@ -137,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--write",
         action="store_true",
-        help=f"save the calibration fitted for the default passages read as DIR/{CALIBRATION_FILE}",
+        help=f"save the calibration fitted for the default passages and sentences read as DIR/{CALIBRATION_FILE}",
     )
     args = parser.parse_args(argv)
     dev = load_squad("dev")
@@ -145,49 +174,56 @@ def main(argv: list[str] | None = None) -> int:
     fit, report = spread(fit, args.questions), spread(report, args.questions)
     reader = Reader(folder=args.reader)
     answerer = Answerer(Retriever(prepare_index("dev", dev, Encoder()), encoder=question_encoder()), reader=reader)
-    fit_data, report_data, absent_data = readings(answerer, fit, report, cache=CACHE / "squad")
+    fit_all, report_all, absent_all = readings(answerer, fit, report, cache=CACHE / "squad")
     print(
-        "| passages read | passage weight | rerank | answer sentence fit / report | R@1 fit / report |"
-        " not-found threshold (quote score) | masked: not found |"
+        "| sentences per passage | passages read | passage weight | rerank | answer sentence fit / report"
+        " | R@1 fit / report | not-found threshold (quote score) | masked: not found |"
     )
-    print("|" + " --- |" * 7)
-    default_read = AnswerWeights().read_passages
-    for read in READ_GRID:  # reading costs time: each row is the best a number of passages read can do
-        passage = max(PASSAGE_GRID, key=lambda p: figures(fit_data, read, p, 0.0)[0])
-        rerank = max(RERANK_GRID, key=lambda c: figures(fit_data, read, passage, c)[1])
-        fit_accuracy, fit_first = figures(fit_data, read, passage, rerank)
-        report_accuracy, report_first = figures(report_data, read, passage, rerank)
-        present = np.array([relevance_of_quote(q, read, passage) for q in fit_data if len(q.reading)])
-        absent = np.array([relevance_of_quote(q, read, passage) for q in absent_data if len(q.reading)])
-        threshold = float(np.quantile(present, 1 - args.keep))
-        masked = float(np.mean(absent < threshold))
-        print(
-            f"| {read} | {passage} | {rerank} | {fit_accuracy:.3f} / {report_accuracy:.3f}"
-            f" | {fit_first:.3f} / {report_first:.3f} | {threshold:.2f} (answers {np.mean(present >= threshold):.3f})"
-            f" | {masked:.3f} |"
-        )
-        if read == default_read:
-            fitted = ReaderCalibration(
-                reading_passage=float(passage), rerank=float(rerank), min_quote=round(threshold, 2)
+    print("|" + " --- |" * 8)
+    default = AnswerWeights()
+    for sentences in SENTENCE_GRID:  # reading costs time: each row is the best a number of sentences read can do
+        fit_data, report_data, absent_data = (best_read(d, sentences) for d in (fit_all, report_all, absent_all))
+        for read in READ_GRID:
+            passage = max(PASSAGE_GRID, key=lambda p: figures(fit_data, read, p, 0.0)[0])
+            rerank = max(RERANK_GRID, key=lambda c: figures(fit_data, read, passage, c)[1])
+            fit_accuracy, fit_first = figures(fit_data, read, passage, rerank)
+            report_accuracy, report_first = figures(report_data, read, passage, rerank)
+            present = np.array([relevance_of_quote(q, read, passage) for q in fit_data if len(q.reading)])
+            absent = np.array([relevance_of_quote(q, read, passage) for q in absent_data if len(q.reading)])
+            threshold = float(np.quantile(present, 1 - args.keep))
+            masked = float(np.mean(absent < threshold))
+            print(
+                f"| {sentences} | {read} | {passage} | {rerank} | {fit_accuracy:.3f} / {report_accuracy:.3f}"
+                f" | {fit_first:.3f} / {report_first:.3f} | {threshold:.2f}"
+                f" (answers {np.mean(present >= threshold):.3f}) | {masked:.3f} |"
             )
-            scores = {"answer_sentence_fit": fit_accuracy, "answer_sentence_report": report_accuracy}
-            scores |= {"recall_at_1_fit": fit_first, "recall_at_1_report": report_first, "masked_not_found": masked}
+            if (sentences, read) == (default.sentences_per_passage, default.read_passages):
+                fitted = ReaderCalibration(
+                    reading_passage=float(passage), rerank=float(rerank), min_quote=round(threshold, 2)
+                )
+                scores = {"answer_sentence_fit": fit_accuracy, "answer_sentence_report": report_accuracy}
+                scores |= {"recall_at_1_fit": fit_first, "recall_at_1_report": report_first}
+                scores |= {"masked_not_found": masked}
+    fit_data, absent_data = (best_read(d, default.sentences_per_passage) for d in (fit_all, absent_all))
+    read = default.read_passages
     for name, relevance in (("reading alone", relevance_of_reading), ("quote score", relevance_of_quote)):
-        present = np.array([relevance(q, default_read, fitted.reading_passage) for q in fit_data if len(q.reading)])
-        absent = np.array([relevance(q, default_read, fitted.reading_passage) for q in absent_data if len(q.reading)])
+        present = np.array([relevance(q, read, fitted.reading_passage) for q in fit_data if len(q.reading)])
+        absent = np.array([relevance(q, read, fitted.reading_passage) for q in absent_data if len(q.reading)])
         for keep in sorted({args.keep, 0.99, 0.98, 0.95}, reverse=True):
             threshold = float(np.quantile(present, 1 - keep))
             print(
-                f"{default_read} passages read, {name} as the not-found score, threshold {threshold:.2f}: answers"
-                f" {np.mean(present >= threshold):.3f} of questions whose article is there, says not found for"
-                f" {np.mean(absent < threshold):.3f} of those whose article is masked"
+                f"defaults ({read} passages, {default.sentences_per_passage} sentences each), {name} as the"
+                f" not-found score, threshold {threshold:.2f}: answers {np.mean(present >= threshold):.3f} of"
+                f" questions whose article is there, says not found for {np.mean(absent < threshold):.3f} of"
+                " those whose article is masked"
             )
     if args.write:
         command = "python benchmarks/tune_reader.py " + " ".join(argv if argv is not None else sys.argv[1:])
         fitted.save(
             args.reader / CALIBRATION_FILE,
             fitted_by=command,
-            passages_read=default_read,
+            passages_read=default.read_passages,
+            sentences_per_passage=default.sentences_per_passage,
             keep=args.keep,
             questions=len(fit) + len(report),
             scores={name: round(value, 3) for name, value in scores.items()},

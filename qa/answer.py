@@ -132,6 +132,11 @@ def closeness(candidate: Candidate, weights: AnswerWeights) -> np.ndarray:
     return candidate.sentence_similarity + weights.lexical * candidate.sentence_coverage
 
 
+def closest_sentences(candidate: Candidate, weights: AnswerWeights, count: int) -> np.ndarray:
+    """The candidate's `count` sentences closest to the question, closest first: the ones worth reading."""
+    return np.argsort(-closeness(candidate, weights), kind="stable")[:count]
+
+
 def by_similarity(candidates: Sequence[Candidate], weights: AnswerWeights) -> list[ReadPassage]:
     """Without a reader: each passage's sentence most similar to the question, by meaning and words."""
     read = []
@@ -161,7 +166,7 @@ def by_reading(
     sentences = [
         (n, int(i), candidates[n].paragraph.sentence_spans[i])
         for n in numbers
-        for i in np.sort(np.argsort(-closeness(candidates[n], weights), kind="stable")[: weights.sentences_per_passage])
+        for i in np.sort(closest_sentences(candidates[n], weights, weights.sentences_per_passage))
     ]
     readings = reader.read(question, [candidates[n].paragraph.text[a:b] for n, _, (a, b) in sentences])
     tops = [max((j for j, s in enumerate(sentences) if s[0] == n), key=lambda j: readings[j].score) for n in numbers]

@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         "--compare-reader",
         type=Path,
         metavar="DIR",
-        help="also the reader in DIR (a model.onnx and its tokenizer.json), side by side with the shipped one",
+        help="also the reader in DIR (model.onnx, tokenizer.json, calibration.json), side by side with the shipped one",
     )
     args = parser.parse_args(argv)
     if args.feedback_report:
