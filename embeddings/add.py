@@ -182,6 +182,9 @@ def _keep_page(url: str, fetched: Fetched, articles_dir: Path, contents: FolderC
     """Save the article in a fetched page unless the folder has it already."""
     if existing := contents.urls.get(normal_url(fetched.url)):  # redirected to an article already here
         return AddedAddress(url, existing=existing)
+    if fetched.media_type == "application/pdf":
+        reason = "it is a PDF, not a web page; save it into the articles folder, which reads PDFs"
+        return AddedAddress(url, reason=reason)
     if not fetched.looks_like_page():
         return AddedAddress(url, reason=f"it is {fetched.media_type}, not a web page")
     try:

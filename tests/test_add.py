@@ -114,6 +114,7 @@ def site() -> Iterator[Site]:
                 "/moved": Route(b"", status=302, location="/news/bridge"),
                 "/to-ftp": Route(b"", status=302, location="ftp://127.0.0.1/news/bridge"),
                 "/photo.jpg": Route(b"\xff\xd8\xff\xe0" + bytes(200), "image/jpeg"),
+                "/report.pdf": Route(b"%PDF-1.7\n" + bytes(200), "application/pdf"),
             }
         )
         yield server
@@ -193,6 +194,7 @@ def test_a_feed_adds_each_item_page_once_and_again_adds_nothing_without_fetching
         ("/big", {"max_bytes": 1000}, "the page is 5 kB, over the 1 kB limit"),
         ("/big-unsized", {"max_bytes": 1000}, "the page is over the 1 kB limit"),
         ("/photo.jpg", {}, "it is image/jpeg, not a web page"),
+        ("/report.pdf", {}, "it is a PDF, not a web page; save it into the articles folder, which reads PDFs"),
         ("/to-ftp", {}, "it redirects to ftp://127.0.0.1/news/bridge, which is not an http(s) address"),
         ("ftp://127.0.0.1/news/bridge", {}, "not an http(s) address"),
         ("file:///etc/hostname", {}, "not an http(s) address"),
