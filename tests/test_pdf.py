@@ -185,10 +185,13 @@ def test_a_scanned_pdf_is_skipped_with_one_line_saying_to_run_ocr(printed: Path)
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_questions_about_a_pdf_are_answered_from_its_body(printed: Path, encoder, question_encoder, tmp_path: Path):
+@pytest.mark.parametrize("layout", ["one-column", "two-column"])
+def test_questions_about_a_pdf_are_answered_from_its_body(
+    printed: Path, layout: str, encoder, question_encoder, tmp_path: Path
+):
     articles = tmp_path / "articles"
     articles.mkdir()
-    (articles / "lighthouse.pdf").write_bytes((printed / "two-column.pdf").read_bytes())
+    (articles / "lighthouse.pdf").write_bytes((printed / f"{layout}.pdf").read_bytes())
     report = quiet_build(articles, tmp_path / "index", encoder)
     assert report.paragraphs == len(DISTINCT) and report.skipped == []
     answerer = Answerer(Retriever(tmp_path / "index", encoder=question_encoder))
