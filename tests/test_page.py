@@ -39,6 +39,8 @@ def test_run_history_page_is_off(chat_url: str):
 
 def ask_in_browser(page, url: str, question: str) -> None:
     page.goto(url)
+    # loaded in full: an Enter pressed before the page's events are wired would be lost
+    expect(page.locator("#restriction")).to_contain_text("Searching", timeout=30_000)
     box = page.locator("#question textarea")
     box.fill(question)
     box.press("Enter")
