@@ -10,7 +10,8 @@ and pypdf. The rules here rebuild paragraphs from the lines' positions, as a rea
   size changes (a heading), when it is indented against its column, or when its first word would
   have fitted at the end of the line above (so that line ended by choice, not for want of room).
 - A paragraph runs on across a column or page break unless the line before ended a sentence.
-- A word hyphenated at a line end is joined again when it is one word (see `join_lines`).
+- A word hyphenated at a line end is joined again when it is one word, by the document's own words
+  and English ones (see `join_lines`).
 - Running headers and footers are dropped: lines in a page's top or bottom margin band that are
   page numbers, repeat on at least half the pages, or are set smaller than the body text. So are
   table-of-contents lines ("2.1 Setup . . . . 5").
@@ -26,8 +27,10 @@ import statistics
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from embeddings.articles import Article, UnreadableFile, normalise_space
+from embeddings.encoder import packaged_model_path
 
 MARGIN_BAND = 0.12  # top and bottom share of a page where running headers and footers sit
 _CONTENTS_LINE = re.compile(r"(\s?\.){4,}\s*(\d+|[ivxlcdm]+)$", re.I)  # "2.1 Setup . . . . 5"
@@ -114,21 +117,37 @@ def drop_furniture(pages: list[PdfPage]) -> list[PdfPage]:
 _LINE_END_HYPHEN = re.compile(r"(\w+)[-\u2010\xad]$")
 
 
-def join_lines(lines: list[str], vocabulary: set[str]) -> str:
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """About 22,000 common English words: the whole words of the packaged model's word-piece vocabulary."""
+    with open(packaged_model_path() / "vocab.txt", encoding="utf-8") as vocabulary:
+        return frozenset(word for word in map(str.strip, vocabulary) if word.isalpha() and word.isascii())
+
+
+def join_lines(lines: list[str], vocabulary: set[str], *, dictionary: frozenset[str] | None = None) -> str:
     """Lines into one paragraph, a word hyphenated at a line end joined when it is one word.
 
-    Joined when the document uses the joined word elsewhere; kept hyphenated when it uses either
-    half as a word of its own ("London-" "based"); else joined ("manufac-" "turing").
+    PDFs do not say whether a line-end hyphen was put in to break a word or belongs to it ("box-office"),
+    so words decide: joined when the document (`vocabulary`) or English (`dictionary`) knows the joined
+    word ("manufac-" "turing"); kept when the document uses either half as a word of its own
+    ("London-" "based"), when both halves are English words ("box-" "office", "twenty-" "six"), or
+    when the second starts with a capital ("Lewis-" "Francis"); else joined.
     """
+    dictionary = english_words() if dictionary is None else dictionary
     text = ""
     for line in lines:
         head = _LINE_END_HYPHEN.search(text)
-        tail = re.match(r"[a-z]\w*", line)
+        tail = re.match(r"[^\W\d_]\w*", line)
         if not text:
             text = line
         elif head and tail:
             first, second = head.group(1).casefold(), tail.group(0)
-            keep = first + second not in vocabulary and (first in vocabulary or second in vocabulary)
+            joined = first + second.casefold()
+            keep = second[0].isupper() or (
+                joined not in vocabulary
+                and joined not in dictionary
+                and (first in vocabulary or second in vocabulary or {first, second.casefold()} <= dictionary)
+            )
             text = f"{text[:-1]}{'-' if keep else ''}{line}"
         else:
             text = f"{text} {line}"

@@ -73,11 +73,16 @@ def test_a_paragraph_runs_on_across_a_column_and_a_page_unless_a_sentence_ended_
         (["the sea-", "wall", "seawall"], "the seawall seawall"),  # the document writes it as one word
         (["soft\xad", "ware"], "software"),
         (["Atlantic -", "Pacific"], "Atlantic - Pacific"),  # a dash between words, not a broken word
+        (["a box-", "office hit"], "a box-office hit"),  # two English words, not one
+        (["twenty-", "six-year-old"], "twenty-six-year-old"),
+        (["Lewis-", "Francis ran"], "Lewis-Francis ran"),  # a capital: a name of two parts
+        (["a con-", "tinued run"], "a continued run"),  # one English word
     ],
 )
 def test_a_word_hyphenated_at_a_line_end_is_joined_when_it_is_one_word(lines: list[str], joined: str):
-    vocabulary = {"london", "was", "seawall", "agent", "the", "sector", "a"}
-    assert join_lines(lines, vocabulary) == joined
+    vocabulary = {"london", "was", "seawall", "agent", "the", "sector", "a", "hit", "run", "ran"}
+    english = frozenset({"box", "office", "twenty", "six", "lewis", "francis", "continued", "based", "software"})
+    assert join_lines(lines, vocabulary, dictionary=english) == joined
 
 
 def test_running_headers_footers_page_numbers_and_contents_lines_are_dropped():
