@@ -98,9 +98,14 @@ def read_credentials(auth_file: Path | None, environ: dict[str, str]) -> tuple[s
     return user, password
 
 
+def is_loopback(host: str) -> bool:
+    """Whether the chat listens on this machine only."""
+    return host in LOOPBACK or host.startswith("127.")
+
+
 def exposure_warning(host: str, credentials: tuple[str, str] | None) -> str | None:
     """A warning when the chat listens beyond this machine with no login in front of it."""
-    if host in LOOPBACK or host.startswith("127.") or credentials is not None:
+    if is_loopback(host) or credentials is not None:
         return None
     return (
         f"warning: serving on {host} without a login: anyone who can reach this machine can read the articles"
@@ -169,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                 root_path=args.root_path,
                 articles_dir=None if args.no_uploads or read_only or args.ray else articles_dir,
                 watcher=watcher,
+                private_fetches=is_loopback(args.host),  # a page served to others fetches no private address
             )
         except OSError as error:
             print(f"error: {error}", file=sys.stderr)

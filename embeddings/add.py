@@ -138,33 +138,51 @@ def save_article(articles_dir: Path, article: Article) -> Path:
 
 
 def add_each(
-    urls: Sequence[str], articles_dir: Path, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = MAX_FILE_BYTES
+    urls: Sequence[str],
+    articles_dir: Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = MAX_FILE_BYTES,
+    private: bool = True,
 ) -> Iterator[AddedAddress]:
     """Add each address's article, or those of a feed's items, to `articles_dir/web/`: one result per page.
 
     Each result comes as soon as it is known, so a long run (a feed of many pages) shows its progress.
+    Without `private`, addresses on this machine or its private network are refused (a shared page).
     """
     contents = FolderContents.read(articles_dir)
     for url in urls:
-        yield from _add(url, articles_dir, contents, timeout=timeout, max_bytes=max_bytes, feeds=True)
+        yield from _add(url, articles_dir, contents, timeout=timeout, max_bytes=max_bytes, private=private, feeds=True)
 
 
 def add_addresses(
-    urls: Sequence[str], articles_dir: Path, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = MAX_FILE_BYTES
+    urls: Sequence[str],
+    articles_dir: Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = MAX_FILE_BYTES,
+    private: bool = True,
 ) -> list[AddedAddress]:
     """`add_each`, all at once."""
-    return list(add_each(urls, articles_dir, timeout=timeout, max_bytes=max_bytes))
+    return list(add_each(urls, articles_dir, timeout=timeout, max_bytes=max_bytes, private=private))
 
 
 def _add(
-    url: str, articles_dir: Path, contents: FolderContents, *, timeout: float, max_bytes: int, feeds: bool
+    url: str,
+    articles_dir: Path,
+    contents: FolderContents,
+    *,
+    timeout: float,
+    max_bytes: int,
+    private: bool,
+    feeds: bool,
 ) -> Iterator[AddedAddress]:
     """One address: skipped unfetched if its address is known, else fetched and kept; a feed's items in turn."""
     if existing := contents.urls.get(normal_url(url)):
         yield AddedAddress(url, existing=existing)
         return
     try:
-        fetched = fetch(url, timeout=timeout, max_bytes=max_bytes)
+        fetched = fetch(url, timeout=timeout, max_bytes=max_bytes, private=private)
     except FetchFailed as error:
         yield AddedAddress(url, reason=str(error))
         return
@@ -175,7 +193,9 @@ def _add(
         yield AddedAddress(url, reason="the feed lists no pages")
     else:
         for link in links:  # a feed's items are pages: a feed listed in a feed is not followed
-            yield from _add(link, articles_dir, contents, timeout=timeout, max_bytes=max_bytes, feeds=False)
+            yield from _add(
+                link, articles_dir, contents, timeout=timeout, max_bytes=max_bytes, private=private, feeds=False
+            )
 
 
 def _keep_page(url: str, fetched: Fetched, articles_dir: Path, contents: FolderContents) -> AddedAddress:

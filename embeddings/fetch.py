@@ -2,7 +2,9 @@
 
 A page is read whole into memory, so its size is capped before and while it is read, and the
 time-out holds for the whole read, not for each packet: a server that trickles bytes cannot keep
-the command waiting. Redirects are followed only to other http(s) addresses. Every failure is a
+the command waiting. Redirects are followed only to other http(s) addresses. Without `private`,
+an address on this machine or its private network is refused, redirects included, so a page
+served to others cannot be made to read what only this machine can reach. Every failure is a
 `FetchFailed` whose message is the one line a reader sees.
 """
 
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 import codecs
 import http.client
+import ipaddress
 import re
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -88,27 +92,51 @@ def size_text(size: int) -> str:
     return f"{size} bytes"
 
 
+def private_host(url: str) -> str:
+    """The address's host when it names this machine or a private network (by any of its IP
+    addresses), else "". A name that does not resolve is left for the fetch to report."""
+    host = urlsplit(url).hostname or ""
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return ""
+    addresses = {ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in found}
+    return host if any(not address.is_global for address in addresses) else ""
+
+
+def _refuse_private(url: str) -> None:
+    if host := private_host(url):
+        raise FetchFailed(f"{host} is on this machine or its private network, which is not fetched for a shared page")
+
+
 class _WebOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow a redirect only to another http(s) address (urllib would follow one to ftp too)."""
+    """Follow a redirect only to another http(s) address (urllib would follow one to ftp too), and
+    without `private` not to this machine or its private network."""
+
+    def __init__(self, *, private: bool) -> None:
+        self.private = private
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
         if not is_web_address(newurl):
             raise FetchFailed(f"it redirects to {newurl}, which is not an http(s) address")
+        if not self.private:
+            _refuse_private(newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-_OPENER = urllib.request.build_opener(_WebOnlyRedirects)
-
-
-def fetch(url: str, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int) -> Fetched:
-    """GET `url` within `timeout` seconds in all; `FetchFailed` if it fails or is over `max_bytes`."""
+def fetch(url: str, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int, private: bool = True) -> Fetched:
+    """GET `url` within `timeout` seconds in all; `FetchFailed` if it fails or is over `max_bytes`,
+    or (without `private`) if it or a redirect leads to this machine or its private network."""
     if not is_web_address(url):
         raise FetchFailed("not an http(s) address")
+    if not private:
+        _refuse_private(url)
     timed_out = FetchFailed(f"timed out after {timeout:g} s")
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.8"})
     deadline = time.monotonic() + timeout
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        opener = urllib.request.build_opener(_WebOnlyRedirects(private=private))
+        with opener.open(request, timeout=timeout) as response:
             declared = _declared_length(response.headers.get("Content-Length", ""))
             if declared > max_bytes:
                 raise FetchFailed(f"the page is {size_text(declared)}, over the {size_text(max_bytes)} limit")

@@ -13,7 +13,7 @@ import pytest
 from embeddings import add
 from embeddings.add import WEB, add_addresses, main
 from embeddings.articles import Article, read_articles
-from embeddings.fetch import fetch
+from embeddings.fetch import fetch, private_host
 from tests.conftest import StandInEncoder, quiet_build
 from tests.site import Route, Site, news_page, serving
 
@@ -211,6 +211,40 @@ def test_an_address_that_gives_no_article_gets_its_one_line_and_writes_nothing(
     assert str(result) == f"failed {url}: {reason}" and result.failed and result.saved is None
     assert files_under(tmp_path) == []
     assert time.monotonic() - started < 2.5  # a time-out does not wait for the slow server
+
+
+@pytest.mark.parametrize(
+    ("url", "private"),
+    [
+        ("http://127.0.0.1:8000/news", "127.0.0.1"),
+        ("http://localhost/news", "localhost"),
+        ("http://[::1]/news", "::1"),
+        ("http://10.0.0.7/news", "10.0.0.7"),
+        ("http://192.168.1.20/news", "192.168.1.20"),
+        ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),  # a cloud machine's own secrets
+        ("http://93.184.215.14/news", ""),  # a public address
+    ],
+)
+def test_private_host_names_addresses_on_this_machine_or_its_private_network(url: str, private: str):
+    assert private_host(url) == private
+
+
+def test_without_private_an_address_on_this_machine_is_refused_unfetched(site: Site, tmp_path: Path):
+    before = sum(site.requests.values())
+    [result] = add_addresses([site.url("/news/bridge")], tmp_path, private=False)
+    assert result.failed and result.reason == (
+        "127.0.0.1 is on this machine or its private network, which is not fetched for a shared page"
+    )
+    assert sum(site.requests.values()) == before and files_under(tmp_path) == []
+
+
+def test_without_private_a_redirect_to_this_machine_is_refused(site: Site, tmp_path: Path, monkeypatch):
+    from embeddings import fetch as fetching
+
+    monkeypatch.setattr(fetching, "private_host", lambda url: "" if url.endswith("/moved") else "127.0.0.1")
+    [result] = add_addresses([site.url("/moved")], tmp_path, private=False)  # it redirects to /news/bridge
+    assert result.failed and result.reason.startswith("127.0.0.1 is on this machine or its private network")
+    assert files_under(tmp_path) == []
 
 
 def test_an_article_that_cannot_be_saved_leaves_no_file_behind(site: Site, tmp_path: Path, monkeypatch):

@@ -8,6 +8,7 @@ import pytest
 from qa.answer import Answerer
 from qa.feedback import FeedbackLog
 from qa.library import LibraryEntry
+from tests.site import Route, news_page, serving
 from webui.handlers import Narrowing, PageHandlers, SourcePick, VotePick, library_checklist
 from webui.stored import StoredConversation
 
@@ -68,3 +69,15 @@ def test_a_restore_that_runs_after_an_answer_leaves_the_newer_chat_alone(answere
     chat, sources, _ = handlers.restore(stored, [], False)
     assert "Beijing" in chat and "source-card" in sources
     assert handlers.restore(stored, [], True)[:2] == (gr.update(), gr.update())
+
+
+def test_a_page_served_to_others_does_not_fetch_addresses_on_this_machine(answerer: Answerer, tmp_path):
+    with serving(
+        {"/news/pier": Route(news_page("Pier to be rebuilt", ["The pier will be rebuilt in oak."] * 9))}
+    ) as site:
+        handlers = PageHandlers(answerer, FeedbackLog(tmp_path / "votes.jsonl"), tmp_path, private_fetches=False)
+        url = site.url("/news/pier")
+        status = handlers.add_articles(None, "", "", url, "", [], "", "", "", progress=lambda *a, **k: None)[0]
+        shown = status.replace("\\", "")  # the status is Markdown, its punctuation escaped
+        assert shown.startswith(f"Not added: {url} (127.0.0.1 is on this machine or its private network")
+        assert sum(site.requests.values()) == 0 and not (tmp_path / "web").exists()

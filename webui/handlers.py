@@ -150,11 +150,14 @@ class PageHandlers:
         feedback: FeedbackLog,
         articles_dir: Path | None,
         watcher: FolderWatcher | None = None,
+        *,
+        private_fetches: bool = True,
     ) -> None:
         self.answerer = answerer
         self.feedback = feedback
         self.articles_dir = articles_dir
         self.watcher = watcher
+        self.private_fetches = private_fetches  # False on a page served to others: see embeddings/fetch.py
         self._builder: list[Encoder] = []  # the build's model, loaded at the first upload only
 
     def entries(self) -> list[LibraryEntry]:
@@ -250,7 +253,7 @@ class PageHandlers:
         lines = [f"Not added: {upload.name} ({upload.reason})." for upload in uploads if not upload.saved]
         if (addresses or "").split():
             progress(0, desc="fetching")
-            for added in add_addresses((addresses or "").split(), folder):
+            for added in add_addresses((addresses or "").split(), folder, private=self.private_fetches):
                 if added.saved is not None:
                     uploads.append(Upload(added.url, added.saved))
                 elif added.existing:

@@ -219,15 +219,21 @@ def build_page(
     *,
     articles_dir: Path | None = None,
     watcher: FolderWatcher | None = None,
+    private_fetches: bool = True,
     feedback: FeedbackLog | None = None,
     title: str = "Ask the articles",
 ) -> gr.Blocks:
     """The chat page for `answerer`: chat box with votes, examples, a top-k control, the sources
     panel and reader, the library, and the conversation kept in the browser (encrypted) across
-    reloads. With `articles_dir`, readers may add articles to that folder from the page; with a
-    `watcher`, the page says what each change to the watched folder did, without a reload."""
+    reloads. With `articles_dir`, readers may add articles to that folder from the page (by address
+    too; on this machine's own network only with `private_fetches`); with a `watcher`, the page says
+    what each change to the watched folder did, without a reload."""
     handlers = PageHandlers(
-        answerer, feedback or FeedbackLog(answerer.retriever.index_dir / FEEDBACK_FILE), articles_dir, watcher
+        answerer,
+        feedback or FeedbackLog(answerer.retriever.index_dir / FEEDBACK_FILE),
+        articles_dir,
+        watcher,
+        private_fetches=private_fetches,
     )
 
     with gr.Blocks(title=title) as page:

@@ -59,6 +59,7 @@ def create_app(
     root_path: str = "",
     articles_dir: Path | None = None,
     watcher: FolderWatcher | None = None,
+    private_fetches: bool = True,
 ) -> FastAPI:
     """The FastAPI app: API routes first, then the chat page mounted at `/`.
 
@@ -66,9 +67,11 @@ def create_app(
     and the machine has few cores); up to 64 more wait in the chat's queue, after which a
     visitor is told the server is busy instead of waiting without end. The API shares the limit
     of 4 answers at once. With `articles_dir`, the page takes uploads into it (files up to the
-    build's 20 MB limit). With a `watcher`, the page says what each change to the folder did.
+    build's 20 MB limit), and addresses: on this machine or its private network only if
+    `private_fetches` (not for a page served to others). With a `watcher`, the page says what each
+    change to the folder did.
     """
-    page = build_page(answerer, articles_dir=articles_dir, watcher=watcher)
+    page = build_page(answerer, articles_dir=articles_dir, watcher=watcher, private_fetches=private_fetches)
     page.queue(default_concurrency_limit=4, max_size=64)
     page.state_session_capacity = SESSIONS_KEPT
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -98,12 +101,20 @@ def serve(
     root_path: str = "",
     articles_dir: Path | None = None,
     watcher: FolderWatcher | None = None,
+    private_fetches: bool = True,
     block: bool = True,
 ) -> ChatServer | None:
     """Serve the page and the API; blocks until stopped, or returns a running `ChatServer`."""
     check_port_free(host, port)
     config = uvicorn.Config(
-        create_app(answerer, auth=auth, root_path=root_path, articles_dir=articles_dir, watcher=watcher),
+        create_app(
+            answerer,
+            auth=auth,
+            root_path=root_path,
+            articles_dir=articles_dir,
+            watcher=watcher,
+            private_fetches=private_fetches,
+        ),
         host=host,
         port=port,
         log_level="warning",
