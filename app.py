@@ -152,10 +152,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 retriever = Retriever(args.index)
             answerer = Answerer(retriever)
+            answerer.ask("warm up")  # load the models now, not on the first visitor's question (or fail here)
         except (IndexProblem, BuildInProgress, FileNotFoundError, ValueError, ClusterProblem) as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        answerer.ask("warm up")  # load the model now, not on the first visitor's question
         watcher = None
         if args.watch and read_only:
             print("note: --watch needs a writable index folder; serving it as it is")

@@ -75,3 +75,20 @@ def test_the_app_on_an_index_alone_answers_that_index_s_own_articles(tmp_path: P
         reply = ask_api(url, "How many cable strands were replaced?")
     assert reply["found"] and reply["passages"][0]["article"] == "bridge.txt"
     assert "140" in reply["answer"]
+
+
+def test_a_missing_reader_calibration_stops_the_app_with_one_line_naming_it(
+    tmp_path: Path, encoder: Encoder, monkeypatch, capsys
+):
+    import app
+    import qa.reader
+
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
+    quiet_build(news, tmp_path / "index", encoder)
+    monkeypatch.setattr(qa.reader, "CALIBRATION_FILE", "no-such-calibration.json")
+    assert app.main(["--index", str(tmp_path / "index")]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert line.startswith("error: ") and "no-such-calibration.json: the reader's calibration is missing" in line
+    assert line.endswith("fit it with `python benchmarks/tune_reader.py --write`")
