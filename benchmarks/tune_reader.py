@@ -1,22 +1,25 @@
 """Fit how the answer uses the reader, on half of the SQuAD v1.1 dev articles; report on the other half.
 
-    python benchmarks/tune_reader.py [--questions 2000] [--reader DIR] [--write]
+    python benchmarks/tune_reader.py [--questions 2000] [--reader DIR] [--keep-weights] [--write]
 
 Fitted: how many top passages the reader reads and how many sentences of each (a cost, so they
 stay in `AnswerWeights`), and the reader's calibration (`ReaderCalibration`, which `--write` saves
 beside the model): the weight of a passage's rank score beside a sentence's reading when choosing
 the sentence to quote, the weight of a passage's best reading when re-ranking the read passages,
-and the "not found" threshold on the quoted sentence's quote score. Protocol as benchmarks/tune_fusion.py: dev
-articles split by article (even ones to fit, odd ones to report), train questions never used.
-Every question is searched and read once; the choices are then replayed over a grid. The
-threshold is calibrated with each question's own article masked out of every search: the lowest
-quote score at which at least `--keep` of the questions whose article is there are still answered.
+and the "not found" side: the weight of the quoted passage's word coverage beside its quote score,
+and the threshold on that confidence (with `--keep-weights`, only these two; the reader's other
+weights are kept). Protocol as benchmarks/tune_fusion.py: dev articles split by article (even ones
+to fit, odd ones to report), train questions never used. Every question is searched and read
+once; the choices are then replayed over a grid. The threshold is calibrated with each question's
+own article masked out of every search: the lowest confidence at which at least `--keep` of the
+questions whose article is there are still answered.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import pickle
 import sys
 import time
@@ -28,10 +31,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings.encoder import Encoder, question_encoder
-from qa.answer import Answerer, AnswerWeights, closest_sentences
+from qa.answer import COVERAGE, Answerer, AnswerWeights, closest_sentences
 from qa.datasets import CACHE, SquadQuestion, load_squad
 from qa.evaluate import holds_gold, normalise_answer, prepare_index, split_by_article, without_article
-from qa.ranking import quote_scores, reranked_by_reading
+from qa.ranking import confidence, quote_scores, reranked_by_reading
 from qa.reader import CALIBRATION_FILE, MODEL_DIR, Reader, ReaderCalibration
 from qa.retrieve import Retriever
 
@@ -41,6 +44,7 @@ READ_GRID = (2, 3, 4, 5, 6)
 SENTENCE_GRID = (2, 3, 4, 5, 6)
 PASSAGE_GRID = np.round(np.arange(0.0, 30.01, 1.0), 1)
 RERANK_GRID = np.round(np.arange(0.0, 2.01, 0.25), 2)
+COVERAGE_GRID = np.round(np.arange(0.0, 30.01, 2.0), 1)
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class ReadSentences:
     gold: np.ndarray  # per candidate: the paragraph holding the answer
     readings: np.ndarray  # [read candidate, sentence, closest first]: its reading; -inf past the last sentence
     holds: np.ndarray  # [read candidate, sentence]: that sentence holds a gold answer
+    coverage: np.ndarray  # per read candidate: its share of the question's weighted words
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class ReadQuestion:
     gold: np.ndarray  # per candidate: the paragraph holding the answer
     reading: np.ndarray  # per read candidate: the best sentence's reading score
     holds: np.ndarray  # per read candidate: that sentence holds a gold answer
+    coverage: np.ndarray  # per read candidate: its share of the question's weighted words
 
 
 def collect(answerer: Answerer, questions: list[SquadQuestion], *, mask_own: bool = False) -> list[ReadSentences]:
@@ -90,6 +96,7 @@ def collect(answerer: Answerer, questions: list[SquadQuestion], *, mask_own: boo
                 gold=np.array([holds_gold(c.paragraph, question) for c in candidates], dtype=bool),
                 readings=readings,
                 holds=holds,
+                coverage=np.array([c.features[COVERAGE] for c in candidates[:MOST_READ]]),
             )
         )
     return collected
@@ -100,7 +107,7 @@ def readings(
 ) -> tuple[list[ReadSentences], list[ReadSentences], list[ReadSentences]]:
     """The fit and report questions read, and the fit ones again with their own article masked;
     kept in `cache` per reader model, sentences read and question sample, since reading takes a while."""
-    sample = repr((MOST_READ, MOST_SENTENCES, [q.id for q in fit + report]))
+    sample = repr((MOST_READ, MOST_SENTENCES, "coverage", [q.id for q in fit + report]))
     key = hashlib.sha1((answerer.reader.folder / "model.onnx").read_bytes() + sample.encode())
     path = cache / f"reader-readings-{key.hexdigest()[:12]}.pickle"
     if path.exists():
@@ -117,7 +124,7 @@ def best_read(data: list[ReadSentences], sentences: int) -> list[ReadQuestion]:
         readings = q.readings[:, :sentences]
         best = readings.argmax(axis=1)
         reading, holds = readings.max(axis=1, initial=-np.inf), q.holds[np.arange(len(best)), best]
-        narrowed.append(ReadQuestion(fused=q.fused, gold=q.gold, reading=reading, holds=holds))
+        narrowed.append(ReadQuestion(fused=q.fused, gold=q.gold, reading=reading, holds=holds, coverage=q.coverage))
     return narrowed
 
 
@@ -131,10 +138,12 @@ def relevance_of_reading(q: ReadQuestion, read: int, passage: float) -> float:
     return float(q.reading[quoted(q, read, passage)])
 
 
-def relevance_of_quote(q: ReadQuestion, read: int, passage: float) -> float:
-    """The quoted sentence's quote score: its reading helped by its passage's rank score."""
+def relevance_of_quote(q: ReadQuestion, read: int, passage: float, coverage: float = 0.0) -> float:
+    """The quoted sentence's confidence: its reading helped by its passage's rank score and (with a
+    `coverage` weight) by the share of the question's weighted words its passage holds."""
     i = quoted(q, read, passage)
-    return float(quote_scores(q.reading[i : i + 1], q.fused[i : i + 1], passage)[0])
+    quote = quote_scores(q.reading[i : i + 1], q.fused[i : i + 1], passage)
+    return float(confidence(quote, q.coverage[i : i + 1], coverage)[0])
 
 
 def first_is_gold(q: ReadQuestion, read: int, rerank: float) -> bool:
@@ -167,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         "--write",
         action="store_true",
         help=f"save the calibration fitted for the default passages and sentences read as DIR/{CALIBRATION_FILE}",
+    )
+    parser.add_argument(
+        "--keep-weights",
+        action="store_true",
+        help="keep the reader's passage and re-rank weights; fit only the not-found threshold and coverage weight",
     )
     args = parser.parse_args(argv)
     dev = load_squad("dev")
@@ -201,9 +215,6 @@ def main(argv: list[str] | None = None) -> int:
                 fitted = ReaderCalibration(
                     reading_passage=float(passage), rerank=float(rerank), min_quote=round(threshold, 2)
                 )
-                scores = {"answer_sentence_fit": fit_accuracy, "answer_sentence_report": report_accuracy}
-                scores |= {"recall_at_1_fit": fit_first, "recall_at_1_report": report_first}
-                scores |= {"masked_not_found": masked}
     fit_data, absent_data = (best_read(d, default.sentences_per_passage) for d in (fit_all, absent_all))
     read = default.read_passages
     for name, relevance in (("reading alone", relevance_of_reading), ("quote score", relevance_of_quote)):
@@ -217,11 +228,44 @@ def main(argv: list[str] | None = None) -> int:
                 f" questions whose article is there, says not found for {np.mean(absent < threshold):.3f} of"
                 " those whose article is masked"
             )
+    passage, rerank = fitted.reading_passage, fitted.rerank
+    if args.keep_weights:  # only the "not found" side is fitted; the quote and re-ranking stay the reader's
+        passage, rerank = reader.calibration.reading_passage, reader.calibration.rerank
+    present_by, absent_by = (
+        {w: np.array([relevance_of_quote(q, read, passage, w) for q in d if len(q.reading)]) for w in COVERAGE_GRID}
+        for d in (fit_data, absent_data)
+    )
+    print(f"\n| coverage weight | threshold | answers (fit) | masked: not found |  (passage weight {passage})")
+    print("|" + " --- |" * 4)
+    found = {}
+    for weight in COVERAGE_GRID:
+        threshold = float(np.quantile(present_by[weight], 1 - args.keep))
+        found[weight] = (float(np.mean(absent_by[weight] < threshold)), threshold)
+        answers = np.mean(present_by[weight] >= threshold)
+        print(f"| {weight} | {threshold:.2f} | {answers:.3f} | {found[weight][0]:.3f} |")
+    weight = max(COVERAGE_GRID, key=lambda w: found[w][0])
+    fitted = ReaderCalibration(
+        reading_passage=float(passage),
+        rerank=float(rerank),
+        min_quote=round(found[weight][1], 2),
+        coverage=float(weight),
+    )
+    report_data = best_read(report_all, default.sentences_per_passage)
+    (fit_accuracy, fit_first), (report_accuracy, report_first) = (
+        figures(d, read, passage, rerank) for d in (fit_data, report_data)
+    )
+    scores = {"answer_sentence_fit": fit_accuracy, "answer_sentence_report": report_accuracy}
+    scores |= {"recall_at_1_fit": fit_first, "recall_at_1_report": report_first, "masked_not_found": found[weight][0]}
     if args.write:
         command = "python benchmarks/tune_reader.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        kept = {}
+        if args.keep_weights:  # say where the kept weights came from
+            previous = json.loads((args.reader / CALIBRATION_FILE).read_text(encoding="utf-8"))
+            kept = {"weights_kept_from": previous.get("fitted_by", "")}
         fitted.save(
             args.reader / CALIBRATION_FILE,
             fitted_by=command,
+            **kept,
             passages_read=default.read_passages,
             sentences_per_passage=default.sentences_per_passage,
             keep=args.keep,

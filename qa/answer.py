@@ -21,7 +21,7 @@ import numpy as np
 
 from qa.conversation import read_in_conversation
 from qa.library import Restriction, allowed_rows
-from qa.ranking import Mode, quote_scores, reranked_by_reading
+from qa.ranking import FEATURE_NAMES, Mode, confidence, quote_scores, reranked_by_reading
 from qa.reader import Reader, ReaderCalibration, SentenceReader
 from qa.retrieve import Candidate, Retriever
 
@@ -30,6 +30,7 @@ DEFAULT_K = 5
 MAX_K = 50  # passages one reply may cite
 NOT_FOUND = "I found nothing in the articles that answers this."
 NOTHING_ADMITTED = "No indexed article matches the restriction; widen it to search again."
+COVERAGE = FEATURE_NAMES.index("coverage")  # a candidate's share of the question's weighted words
 EMPTY_QUESTION = "Ask a question about the articles, for example: who met whom, where, and when?"
 
 
@@ -172,16 +173,19 @@ def by_reading(
     tops = [max((j for j, s in enumerate(sentences) if s[0] == n), key=lambda j: readings[j].score) for n in numbers]
     best = np.array([readings[j].score for j in tops])
     fused = np.array([candidates[n].score for n in numbers])
+    coverage = np.array([candidates[n].features[COVERAGE] for n in numbers])
+    quote = quote_scores(best, fused, calibration.reading_passage)
     read = []
-    for j, score, answer_score in zip(
+    for j, score, answer_score, sure in zip(
         tops,
         reranked_by_reading(fused, best, calibration.rerank),
-        quote_scores(best, fused, calibration.reading_passage),
+        quote,
+        confidence(quote, coverage, calibration.coverage),
         strict=True,
     ):
         (n, i, (start, _)), reading = sentences[j], readings[j]
         phrase = (start + reading.span[0], start + reading.span[1])
-        read.append(ReadPassage(candidates[n], float(score), i, float(answer_score), float(answer_score), phrase))
+        read.append(ReadPassage(candidates[n], float(score), i, float(answer_score), float(sure), phrase))
     read.sort(key=lambda r: -r.score)
     rest = [c for n, c in enumerate(candidates) if n not in numbers]
     return read + [replace(r, answer_score=-np.inf) for r in by_similarity(rest, weights)]

@@ -191,6 +191,13 @@ def reranked_by_reading(scores: np.ndarray, readings: np.ndarray, weight: float)
     return scores + weight / (1 + np.exp(-readings))
 
 
+def confidence(quote_score: np.ndarray, coverage: np.ndarray, coverage_weight: float) -> np.ndarray:
+    """How sure a quoted sentence answers, for "not found": its quote score, helped by how much of
+    the question's weighted words its passage holds (a sentence of the right kind about another
+    subject reads well, but its passage lacks the question's rarer words)."""
+    return quote_score + coverage_weight * coverage
+
+
 def quote_scores(readings: np.ndarray, scores: np.ndarray, passage_weight: float) -> np.ndarray:
     """How each read passage's best sentence ranks as the one to quote: its reading, helped by its
     passage's rank score (a sentence that reads well in a passage ranked low is often a look-alike)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -47,14 +47,17 @@ class ReaderCalibration:
 
     reading_passage: float  # weight of the passage's fused score (about 0..1) beside a reading (about -20..10)
     rerank: float  # weight of a passage's best reading (squashed to 0..1) when re-ranking the read ones
-    min_quote: float  # a quote score (reading + weighted passage score) below this: "not found"
+    min_quote: float  # a confidence (quote score + weighted coverage) below this: "not found"
+    coverage: float = 0.0  # weight of the quoted passage's share of the question's weighted words in the confidence
 
     @classmethod
     def load(cls, path: Path) -> ReaderCalibration:
         fix = "fit it with `python benchmarks/tune_reader.py --write`"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            values = {f.name: data[f.name] for f in fields(cls)}
+            values = {
+                f.name: data[f.name] if f.default is MISSING else data.get(f.name, f.default) for f in fields(cls)
+            }
         except FileNotFoundError:
             raise FileNotFoundError(f"{path}: the reader's calibration is missing; {fix}") from None
         except (OSError, ValueError, KeyError, TypeError) as error:

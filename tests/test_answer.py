@@ -4,6 +4,7 @@ with a stand-in reader."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from embeddings.paragraphs import sentence_spans
 from embeddings.store import StoredParagraph
 from qa.answer import (
+    COVERAGE,
     EMPTY_QUESTION,
     MAX_QUESTION_CHARS,
     NOT_FOUND,
@@ -176,6 +178,19 @@ def test_passages_beyond_those_read_are_cited_for_their_closest_sentence_but_nev
     assert not reply.found and reply.answer == NOT_FOUND and reply.answer_span is None
     unread = reply.passages[2]
     assert unread.text[slice(*unread.highlight)] == "The city has many universities."
+
+
+def test_a_passage_without_the_question_s_words_is_less_sure_and_said_not_found():
+    """The same reading is quoted from a passage holding the question's weighted words and not from one
+    lacking them, once coverage weighs in the confidence."""
+    calibration = ReaderCalibration(reading_passage=1.0, rerank=0.0, min_quote=6.0, coverage=4.0)
+    reader, weights = KeywordReader("Puritan settlers"), AnswerWeights(read_passages=2)
+    for share, found in ((1.0, True), (0.0, False)):
+        features = np.zeros(6)
+        features[COVERAGE] = share
+        found_in = [replace(c, features=features) for c in candidates(*BOSTON)]
+        read = by_reading("Who founded Boston?", found_in, reader, weights, calibration)
+        assert compose_reply("Who founded Boston?", read, min_relevance=calibration.min_quote).found is found
 
 
 def test_without_a_reader_the_most_similar_sentence_is_quoted():

@@ -38,8 +38,12 @@ def test_the_calibration_ships_beside_the_model_and_a_broken_one_names_its_file_
     path.write_text('{"reading_passage": 26.0, "rerank": true, "min_quote": NaN}')
     with pytest.raises(ValueError, match="must be finite numbers"):
         ReaderCalibration.load(path)
-    ReaderCalibration(reading_passage=2.0, rerank=0.5, min_quote=1.5).save(path, fitted_by="a test")
-    assert ReaderCalibration.load(path) == ReaderCalibration(reading_passage=2.0, rerank=0.5, min_quote=1.5)
+    ReaderCalibration(reading_passage=2.0, rerank=0.5, min_quote=1.5, coverage=3.0).save(path, fitted_by="a test")
+    assert ReaderCalibration.load(path) == ReaderCalibration(
+        reading_passage=2.0, rerank=0.5, min_quote=1.5, coverage=3.0
+    )
+    path.write_text('{"reading_passage": 26.0, "rerank": 0.25, "min_quote": 4.83}')  # written before coverage
+    assert ReaderCalibration.load(path).coverage == 0.0
 
 
 def test_the_sentence_that_answers_reads_best_and_its_phrase_answers(reader: Reader):
