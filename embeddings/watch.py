@@ -126,7 +126,7 @@ class FolderWatcher:
         debounce_ms: int = DEBOUNCE_MS,
     ) -> None:
         self.articles_dir, self.index_dir = articles_dir, index_dir
-        self._encoder = encoder  # a lazy one loads its model at the first change, if one comes
+        self.encoder = encoder  # a lazy one loads its model at the first change (or upload), if one comes
         self._on_change = on_change
         self._debounce_ms = debounce_ms
         self._stop = threading.Event()
@@ -149,7 +149,7 @@ class FolderWatcher:
 
     def _run(self) -> None:
         for _ in folder_changes(self.articles_dir, self._stop, debounce_ms=self._debounce_ms):
-            change = index_folder(self.articles_dir, self.index_dir, self._encoder, stop=self._stop)
+            change = index_folder(self.articles_dir, self.index_dir, self.encoder, stop=self._stop)
             if change.changed:
                 self.latest = (self.latest[0] + 1, change)
                 self._on_change(change)

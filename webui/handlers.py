@@ -14,7 +14,7 @@ import gradio as gr  # webui/__init__.py has turned Gradio's analytics off
 
 from embeddings.add import add_addresses
 from embeddings.build import IndexKept, build_index
-from embeddings.encoder import Encoder
+from embeddings.encoder import Encoder, ParagraphEncoder
 from embeddings.index import BuildInProgress
 from embeddings.uploads import Upload, save_pasted, save_upload
 from embeddings.watch import FolderWatcher
@@ -158,7 +158,7 @@ class PageHandlers:
         self.articles_dir = articles_dir
         self.watcher = watcher
         self.private_fetches = private_fetches  # False on a page served to others: see embeddings/fetch.py
-        self._builder: list[Encoder] = []  # the build's model, loaded at the first upload only
+        self._builder: list[ParagraphEncoder] = []  # the build's model, loaded at the first upload only
 
     def entries(self) -> list[LibraryEntry]:
         return library(self.answerer.retriever.current_index())
@@ -251,9 +251,9 @@ class PageHandlers:
         if (pasted_title or "").strip() or (pasted_text or "").strip():
             uploads.append(save_pasted(folder, pasted_title or "", pasted_text or ""))
         lines = [f"Not added: {upload.name} ({upload.reason})." for upload in uploads if not upload.saved]
-        if (addresses or "").split():
+        if urls := (addresses or "").split():
             progress(0, desc="fetching")
-            for added in add_addresses((addresses or "").split(), folder, private=self.private_fetches):
+            for added in add_addresses(urls, folder, private=self.private_fetches):
                 if added.saved is not None:
                     uploads.append(Upload(added.url, added.saved))
                 elif added.existing:
@@ -286,7 +286,8 @@ class PageHandlers:
     def _index_uploads(self, saved: list[Upload]) -> list[str]:
         """Index the saved uploads; one line for each, naming its title and how many paragraphs it gave."""
         if not self._builder:
-            self._builder.append(Encoder(self.answerer.retriever.current_index().manifest.model))
+            model = self.watcher.encoder if self.watcher else None  # the watched folder's builds load it too
+            self._builder.append(model or Encoder(self.answerer.retriever.current_index().manifest.model))
         try:
             build_index(
                 self.articles_dir, self.answerer.retriever.index_dir, encoder=self._builder[0], log=lambda _: None
