@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import gradio as gr
 import pytest
 
@@ -69,6 +71,24 @@ def test_a_restore_that_runs_after_an_answer_leaves_the_newer_chat_alone(answere
     chat, sources, _ = handlers.restore(stored, [], False)
     assert "Beijing" in chat and "source-card" in sources
     assert handlers.restore(stored, [], True)[:2] == (gr.update(), gr.update())
+
+
+def test_a_kept_restriction_is_restored_once_and_what_the_reader_chooses_is_kept(answerer: Answerer, tmp_path):
+    """Gradio may run the page's load before the browser has read its storage (the empty default
+    comes first): the restore runs again when the storage is read, and not once the restriction was
+    restored or the reader chose one; a load with nothing kept leaves what the reader chose alone."""
+    handlers = PageHandlers(answerer, FeedbackLog(tmp_path / "votes.jsonl"), None)
+    [entry] = handlers.entries()
+    kept = {"articles": [entry.id], "source": "", "date_from": "", "date_to": ""}
+    *library, restored = handlers.restore_library("", {}, False)  # the load, before the storage was read
+    assert library[0]["choices"] and "value" not in library[0] and restored is False  # what was ticked stays
+    assert library[2:4] == [gr.skip()] * 2 and library[4].startswith("Searching")  # dates typed meanwhile stay
+    *library, restored = handlers.restore_library("", kept, restored)  # the storage read
+    assert library[0]["value"] == [entry.id] and restored is True
+    assert handlers.restore_library("", {}, restored) == (*(gr.skip(),) * 5, True)  # once a page
+    note, written, restored = handlers.describe([], "", "", "")  # the reader unticks it
+    assert written == asdict(Narrowing([], "", "", "")) and restored is True and "only" not in note
+    assert handlers.clear_narrowing("")[-2:] == (written, True)
 
 
 def test_a_page_served_to_others_does_not_fetch_addresses_on_this_machine(answerer: Answerer, tmp_path):

@@ -165,7 +165,9 @@ def test_a_narrowed_question_that_finds_nothing_offers_to_search_all_articles(br
 
     with chat_page(browser, two_article_answerer) as page:
         page.get_by_role("tab", name="Library").click()
-        page.locator("#date-from textarea, #date-from input").first.fill("2099")
+        date_from = page.locator("#date-from textarea, #date-from input").first
+        date_from.fill("2099")  # pasted: counted once the reader leaves the box
+        date_from.press("Tab")
         expect(page.locator("#restriction")).to_contain_text("Searching only dates 2099", timeout=30_000)
         box = page.locator("#question textarea")
         box.fill("Where did Xi and Putin meet?")

@@ -135,6 +135,11 @@ def library_checklist(entries: list[LibraryEntry], search: str, narrowing: Narro
     return gr.update(choices=[(article_label(e), e.id) for e in shown], value=sorted(ticked), info=counts)
 
 
+def _choices_only(update: dict) -> dict:
+    """A control's update without its value: new choices, what the reader picked left alone."""
+    return {key: value for key, value in update.items() if key != "value"}
+
+
 def restriction_line(restriction: Restriction, entries: list[LibraryEntry]) -> str:
     if not restriction:
         return "Searching the one article." if len(entries) == 1 else f"Searching all {len(entries)} articles."
@@ -189,7 +194,7 @@ class PageHandlers:
         stored = StoredConversation.load(saved)
         turn = stored.turn(_whole(_sent(raw).get("turn")))
         if turn is None or not turn.offers_all_articles:
-            return (gr.update(),) * 9
+            return (gr.update(),) * 11
         reply = self.answerer.ask(turn.reply.question, k=int(k), earlier=stored.earlier_questions())
         stored = stored.answered(reply)
         sources = sources_html(reply, len(stored.turns) - 1)
@@ -197,9 +202,10 @@ class PageHandlers:
         return *shown, *self.clear_narrowing(search)
 
     def describe(self, *narrowing):
-        """The restriction line, and the narrowing for the browser to keep across reloads."""
+        """The restriction line as the reader narrowed the library, the narrowing for the browser to keep
+        across reloads, and that a restriction was chosen (a storage read late must not undo it)."""
         chosen = Narrowing(*narrowing)
-        return restriction_line(chosen.restriction(), self.entries()), asdict(chosen)
+        return restriction_line(chosen.restriction(), self.entries()), asdict(chosen), True
 
     def search_library(self, search: str, *narrowing):
         """The checklist again, as the search box and the source and date filters now choose."""
@@ -209,13 +215,22 @@ class PageHandlers:
         """The library as the live index has it (a rebuild may have changed it since the page was built)."""
         return self._library(search or "", Narrowing(*narrowing))
 
-    def restore_library(self, search: str, kept: dict):
-        """The library, narrowed as the browser kept it (articles no longer indexed left out)."""
-        return self._library(search or "", Narrowing.load(kept))
+    def restore_library(self, search: str, kept: dict, restored: bool):
+        """The library, narrowed as the browser kept it (articles no longer indexed left out), once a
+        page. Run on load and again when the browser has read its storage, since Gradio may run the
+        load before that and send the empty default; whether a restriction was restored is returned."""
+        chosen = Narrowing.load(kept)
+        if restored:
+            return *(gr.skip(),) * 5, True  # the five library outputs of `_library` stay as they are
+        if not chosen.restriction():  # nothing kept: the lists as the index has them now; what the reader
+            checklist, source, _, _, line = self._library(search or "", chosen)  # chose meanwhile stays chosen
+            return _choices_only(checklist), _choices_only(source), gr.skip(), gr.skip(), line, False
+        return *self._library(search or "", chosen), True
 
     def clear_narrowing(self, search: str):
-        """Every article searched again: nothing ticked, no source or date bound."""
-        return self._library(search or "", Narrowing([], "", "", ""))
+        """Every article searched again: nothing ticked, no source or date bound, and the browser keeps that."""
+        cleared = Narrowing([], "", "", "")
+        return *self._library(search or "", cleared), asdict(cleared), True
 
     def _library(self, search: str, narrowing: Narrowing):
         listed = self.entries()

@@ -245,6 +245,7 @@ def build_page(
         folder_news = gr.Markdown(elem_id="folder-news", visible=watcher is not None)  # what a watched change did
         saved = gr.BrowserState(StoredConversation().dump(), storage_key="article-qa-conversation")
         kept_narrowing = gr.BrowserState({}, storage_key="article-qa-library")  # the restriction, across reloads
+        library_restored = gr.State(False)  # whether the kept restriction was restored or a new one chosen
         kept_conversations = gr.BrowserState([], storage_key="article-qa-conversations")  # the earlier ones
         vote_id = gr.State("")
         answered = gr.State(False)  # a question was answered since the page loaded
@@ -360,7 +361,7 @@ def build_page(
         search_all.change(
             handlers.search_all,
             inputs=[search_all, top_k, saved, library_search],
-            outputs=[chat, sources, saved, panel_tabs, *narrowing, restriction_note],
+            outputs=[chat, sources, saved, panel_tabs, *narrowing, restriction_note, kept_narrowing, library_restored],
             api_visibility="private",
         ).then(None, js=SHOW_LATEST)
         open_source.change(
@@ -395,32 +396,39 @@ def build_page(
                 show_progress="hidden",
                 queue=False,  # a quick look at the watcher: no place in the questions' queue
             )
-        page.load(
-            handlers.restore_library,
-            inputs=[library_search, kept_narrowing],
-            outputs=[*narrowing, restriction_note],
-            api_visibility="private",
-        )
+        for restore in (page.load, kept_narrowing.change):  # the change: the browser read its storage after the load
+            restore(
+                handlers.restore_library,
+                inputs=[library_search, kept_narrowing, library_restored],
+                outputs=[*narrowing, restriction_note, library_restored],
+                api_visibility="private",
+                concurrency_id="describe-narrowing",
+                concurrency_limit=1,
+            )
         # What the checklist lists, redrawn on what the reader does only (the search box is never set by
         # the server): a restored or cleared library sets the checklist itself, and a redraw racing it
         # would untick what it restored. Gradio's typed `input` misses a pasted date, so leaving the box counts.
         redraw = {"fn": handlers.search_library, "inputs": [library_search, *narrowing], "outputs": [only_articles]}
         for trigger in (library_search.change, only_source.input, *(b.input for b in dates), *(b.blur for b in dates)):
-            trigger(**redraw, api_visibility="private")
+            trigger(**redraw, api_visibility="private", trigger_mode="always_last")
         clear_narrowing.click(
             handlers.clear_narrowing,
             inputs=[library_search],
-            outputs=[*narrowing, restriction_note],
+            outputs=[*narrowing, restriction_note, kept_narrowing, library_restored],
             api_visibility="private",
         )
-        for control in narrowing:  # one at a time, in order: a late older one would put back the state before
-            control.change(
+        # What the reader chooses is kept; only the reader's own input counts (`input`, not `change`): a change
+        # fires for each control a restore or a refresh sets, with the others' values from before it.
+        chosen_by_reader = (only_articles.input, only_source.input, *(b.input for b in dates), *(b.blur for b in dates))
+        for trigger in chosen_by_reader:  # one at a time, in order: a late older one would put back the state before
+            trigger(
                 handlers.describe,
                 inputs=narrowing,
-                outputs=[restriction_note, kept_narrowing],
+                outputs=[restriction_note, kept_narrowing, library_restored],
                 api_visibility="private",
                 concurrency_id="describe-narrowing",
                 concurrency_limit=1,
+                trigger_mode="always_last",  # typed fast, the last keystroke's value still counts
             )
         page.load(
             handlers.restore,
