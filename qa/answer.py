@@ -13,6 +13,7 @@ question and the share of the question's words it holds.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -31,6 +32,7 @@ MAX_K = 50  # passages one reply may cite
 NOT_FOUND = "I found nothing in the articles that answers this."
 NOTHING_ADMITTED = "No indexed article matches the restriction; widen it to search again."
 COVERAGE = FEATURE_NAMES.index("coverage")  # a candidate's share of the question's weighted words
+MARKUP = re.compile(r"</?[A-Za-z][^<>]*>")  # a tag, not a comparison ("3 < 5")
 EMPTY_QUESTION = "Ask a question about the articles, for example: who met whom, where, and when?"
 
 
@@ -126,6 +128,11 @@ def clean_question(raw: str) -> tuple[str, tuple[str, ...]]:
         cut = f"Your question was cut to its first {MAX_QUESTION_CHARS} characters (of {len(text)})."
         return text[:MAX_QUESTION_CHARS], (cut,)
     return text, ()
+
+
+def without_markup(text: str) -> str:
+    """The text with HTML-like tags taken out: a pasted "<b>Where</b> did..." is searched and read as words."""
+    return " ".join(MARKUP.sub(" ", text).split()) or text
 
 
 def closeness(candidate: Candidate, weights: AnswerWeights) -> np.ndarray:
@@ -268,8 +275,8 @@ class Answerer:
             if not allowed.any():
                 return Reply(question=cleaned, answer=NOTHING_ADMITTED, found=False, notes=notes)
         reading = read_in_conversation(cleaned, [clean_question(q)[0] for q in earlier])
-        searched = reading.searched
-        if searched != cleaned:  # a bare question word filled in from the question before
+        searched = without_markup(reading.searched)
+        if searched != cleaned:  # markup taken out, or a bare question word filled in from the question before
             question_vector = None
         elif reading.context:  # the earlier questions steer the meaning (vector); the words searched stay the new ones
             own, before = self.retriever.encoder.encode([cleaned, " ".join(reading.context)])

@@ -22,6 +22,7 @@ from qa.answer import (
     by_similarity,
     clean_question,
     compose_reply,
+    without_markup,
 )
 from qa.reader import ReaderCalibration, Reading
 from qa.retrieve import Candidate
@@ -104,6 +105,18 @@ def test_odd_questions_get_a_reply_not_an_error(answerer: Answerer, question: st
     reply = answerer.ask(question, k=3)
     assert reply.answer and len(reply.passages) == 3
     assert reply.to_json()["question"] == reply.question
+
+
+@pytest.mark.parametrize(
+    ("question", "read_as"),
+    [
+        ("<b>Where</b> did <i>Xi and Putin</i> meet?", "Where did Xi and Putin meet?"),
+        ("Is 3 < 5 and 6 > 4 in the <a href='x'>report</a>?", "Is 3 < 5 and 6 > 4 in the report ?"),
+        ("<br/>", "<br/>"),  # nothing but a tag: left as typed
+    ],
+)
+def test_markup_is_taken_out_of_what_is_searched_and_read(question: str, read_as: str):
+    assert without_markup(question) == read_as
 
 
 def test_a_question_with_markup_is_still_answered_from_its_words(answerer: Answerer):
