@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         kept = {}
         if args.keep_weights:  # say where the kept weights came from
             previous = json.loads((args.reader / CALIBRATION_FILE).read_text(encoding="utf-8"))
-            kept = {"weights_kept_from": previous.get("fitted_by", "")}
+            kept = {"weights_kept_from": previous.get("weights_kept_from", previous.get("fitted_by", ""))}
         fitted.save(
             args.reader / CALIBRATION_FILE,
             fitted_by=command,
