@@ -10,9 +10,11 @@ articles renamed. Each size is written by the build's own `write_segment` (so th
 is chosen by size, as in a user's build) into `.cache/scale/`, once.
 
 Each size is then measured in a fresh process: the time to open the index, then for real dev
-questions, one at a time, the whole `Answerer.ask` (p50/p95) and, on the same questions, its
+questions, one at a time, the whole `Answerer.ask` without the reader (p50/p95: retrieval and the
+answer sentence by similarity, as before the reader existed) and, on the same questions, its
 parts called alone: question encoding, the two vector searches, BM25 over every paragraph, and
-the rest (fetching candidates, features, fusion, the answer sentence) as the difference. Memory
+the rest (fetching candidates, features, fusion, the answer sentence) as the difference; then the
+whole answer with the reader, as the chat answers. Memory
 is the serving process's peak resident size against the bytes of its vectors as bare float32 (paragraphs
 and sentences).
 """
@@ -89,25 +91,41 @@ def noisy(vectors: np.ndarray, rows: np.ndarray, real: int, rng: np.random.Gener
     return out
 
 
+def source_plan() -> SegmentPlan:
+    """The source index's articles as the build plans them (paragraphs, sentence spans, rows)."""
+    if current_generation(SOURCE_INDEX) is None:
+        raise SystemExit(f"build the source index first: python -m qa.evaluate --distractors ({SOURCE_INDEX} missing)")
+    articles = [a for a in read_articles(SOURCE_ARTICLES) if isinstance(a, Article)]
+    source = plan_rows(articles, Encoder(), BuildReport())
+    if len(source.paragraphs) != Manifest.read(current_generation(SOURCE_INDEX)).paragraphs:
+        raise SystemExit(f"{SOURCE_INDEX} is out of date with its articles: run python -m qa.evaluate --distractors")
+    return source
+
+
+def scaled_vectors(size: int, source: SegmentPlan) -> tuple[SegmentPlan, np.ndarray, np.ndarray]:
+    """The `size`-paragraph plan and its paragraph and sentence vectors in float32, the same on every call
+    (the noise is seeded by the size): what the index is written from, and what exact search compares with."""
+    source_index = open_index(SOURCE_INDEX)
+    paragraph_vectors = source_index.paragraph_vectors(np.arange(source_index.rows))
+    sentence_vectors = source_index.sentence_vectors(np.arange(source_index.manifest.sentences))
+    source_index.close()
+    plan, rows, sentence_rows = scaled_plan(source, size)
+    rng = np.random.default_rng(size)
+    real_sentences = int(sum(len(spans) for spans in source.spans))
+    paragraphs = noisy(paragraph_vectors, rows, len(source.paragraphs), rng)
+    return plan, paragraphs, noisy(sentence_vectors, sentence_rows, real_sentences, rng)
+
+
 def ensure_index(size: int, source: SegmentPlan) -> Path:
     index_dir = CACHE / "scale" / f"index-{size}"
     if current_generation(index_dir) is not None:
         return index_dir
-    source_index = open_index(SOURCE_INDEX)
-    paragraph_vectors = source_index.paragraph_vectors(np.arange(source_index.rows))
-    sentence_vectors = source_index.sentence_vectors(np.arange(source_index.manifest.sentences))
-    plan, rows, sentence_rows = scaled_plan(source, size)
-    rng = np.random.default_rng(size)
-    real_sentences = int(sum(len(spans) for spans in source.spans))
     started = time.perf_counter()
+    plan, paragraph_vectors, sentence_vectors = scaled_vectors(size, source)
+    source_index = open_index(SOURCE_INDEX)
     folder = new_generation_folder(index_dir)
-    segment = write_segment(
-        folder / "seg-scale",
-        plan,
-        noisy(paragraph_vectors, rows, len(source.paragraphs), rng),
-        noisy(sentence_vectors, sentence_rows, real_sentences, rng),
-        "auto",
-    )
+    segment = write_segment(folder / "seg-scale", plan, paragraph_vectors, sentence_vectors, "auto")
+    del paragraph_vectors, sentence_vectors
     replace(
         source_index.manifest,
         format_version=FORMAT_VERSION,
@@ -130,22 +148,30 @@ def measure(index_dir: Path, questions: int) -> dict:
     """In this (fresh) process: open the index, ask, time the parts, read peak memory."""
     from embeddings.encoder import question_encoder
     from qa.answer import Answerer
+    from qa.reader import Reader
     from qa.retrieve import Retriever
 
     encoder = question_encoder()
     encoder.encode(["warm up"])
+    reader = Reader()
+    reader.load()
     started = time.perf_counter()
-    answerer = Answerer(Retriever(index_dir, encoder=encoder))
+    answerer = Answerer(Retriever(index_dir, encoder=encoder), reader=None)
     open_seconds = time.perf_counter() - started
+    reading = replace(answerer, reader=reader)
     index = answerer.retriever.current_index()
     asked = spread_dev_questions(questions)
-    answerer.ask(asked[0])
-    parts: dict[str, list[float]] = {"whole answer": [], "encode": [], "vector search": [], "BM25": []}
+    reading.ask(asked[0])
+    parts: dict[str, list[float]] = {"whole answer": [], "with the reader": [], "encode": [], "vector search": []}
+    parts["BM25"] = []
     pool = answerer.retriever.candidates
     for question in asked:
         started = time.perf_counter()
         answerer.ask(question)
         parts["whole answer"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        reading.ask(question)
+        parts["with the reader"].append(time.perf_counter() - started)
         started = time.perf_counter()
         vector = encoder.encode([question])[0]
         parts["encode"].append(time.perf_counter() - started)
@@ -167,6 +193,7 @@ def measure(index_dir: Path, questions: int) -> dict:
         "open_s": open_seconds,
         **{f"{name} p50": float(np.median(values)) for name, values in ms.items()},
         "whole answer p95": float(np.percentile(ms["whole answer"], 95)),
+        "with the reader p95": float(np.percentile(ms["with the reader"], 95)),
         "rest p50": float(np.median(rest)),
         "peak_mb": peak_kb / 1024,
         "vector_mb": (index.manifest.paragraphs + index.manifest.sentences) * index.manifest.dimension * 4 / 2**20,
@@ -182,18 +209,13 @@ def main() -> int:
     if args.measure:
         print(json.dumps(measure(args.measure, args.questions)))
         return 0
-    if current_generation(SOURCE_INDEX) is None:
-        raise SystemExit(f"build the source index first: python -m qa.evaluate --distractors ({SOURCE_INDEX} missing)")
-    articles = [a for a in read_articles(SOURCE_ARTICLES) if isinstance(a, Article)]
-    source = plan_rows(articles, Encoder(), BuildReport())
-    source_paragraphs = Manifest.read(current_generation(SOURCE_INDEX)).paragraphs
-    if len(source.paragraphs) != source_paragraphs:
-        raise SystemExit(f"{SOURCE_INDEX} is out of date with its articles: run python -m qa.evaluate --distractors")
+    source = source_plan()
     print(
         "| paragraphs | sentences | vector index (paragraphs, sentences) | open s | answer p50 ms | answer p95 ms"
-        " | encode | vector search | BM25 | rest | peak RSS MB | RSS / float32 vector bytes |"
+        " | encode | vector search | BM25 | rest | with the reader p50 / p95 ms | peak RSS MB"
+        " | RSS / float32 vector bytes |"
     )
-    print("|" + " --- |" * 12)
+    print("|" + " --- |" * 13)
     for size in args.sizes:
         index_dir = ensure_index(size, source)
         result = subprocess.run(
@@ -208,7 +230,8 @@ def main() -> int:
         print(
             f"| {r['paragraphs']:,} | {r['sentences']:,} | {kinds} | {r['open_s']:.2f} | {r['whole answer p50']:.1f}"
             f" | {r['whole answer p95']:.1f} | {r['encode p50']:.1f} | {r['vector search p50']:.1f}"
-            f" | {r['BM25 p50']:.1f} | {r['rest p50']:.1f} | {r['peak_mb']:,.0f}"
+            f" | {r['BM25 p50']:.1f} | {r['rest p50']:.1f}"
+            f" | {r['with the reader p50']:.1f} / {r['with the reader p95']:.1f} | {r['peak_mb']:,.0f}"
             f" | {r['peak_mb'] / r['vector_mb']:.2f} |",
             flush=True,
         )

@@ -658,9 +658,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="embed everything again, reusing nothing")
     parser.add_argument(
         "--vector-index",
-        choices=("auto", "flat", "hnsw"),
+        choices=("auto", "flat", "hnsw", "ivf"),
         default="auto",
-        help="FAISS index type; auto picks exact search for small collections (default: auto)",
+        help="FAISS index type; auto picks exact search for small collections, HNSW from 20,000 vectors"
+        " and IVF from a million (default: auto)",
     )
     parser.add_argument(
         "--segments",

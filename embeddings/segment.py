@@ -2,7 +2,8 @@
 
     SEGMENT/store.sqlite                     articles, paragraph text, sentence spans and terms
     SEGMENT/sentence_owner.npy               the segment's paragraph row of each sentence row
-    SEGMENT/paragraphs.faiss, sentences.faiss   the vectors, searchable (the one copy of them)
+    SEGMENT/paragraphs.faiss, sentences.faiss   the vectors, searchable (the one copy of them; an IVF
+                                             table's float16 rows beside it, in *.faiss.f16.npy)
     SEGMENT/keywords/                        BM25 postings
 
 A full build writes one segment; adding articles writes one more, holding only their

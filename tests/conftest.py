@@ -51,6 +51,11 @@ def refuse_connections_beyond_loopback(event: str, args: tuple) -> None:
 
 sys.addaudithook(refuse_connections_beyond_loopback)
 
+SEED_QUESTIONS = [  # on the seed and SECOND_ARTICLE together
+    "Which Al Jazeera correspondent commented on China's stance?",
+    "When did the harbour bridge reopen?",
+    "What did the engineers replace?",
+]
 SECOND_ARTICLE = """Harbour bridge reopens after repairs
 
 The harbour bridge reopened to traffic on Tuesday after eight months of repairs to its steel cables.

@@ -14,9 +14,11 @@ import pytest
 
 from embeddings import vector_index
 from embeddings.build import IndexKept, build_index, undo_build
+from embeddings.encoder import Encoder
 from embeddings.index import BuildInProgress, IndexProblem, build_lock, current_generation, open_index
+from qa.answer import Answerer
 from qa.retrieve import Retriever
-from tests.conftest import ROOT, SECOND_ARTICLE, SEED_FILE, StandInEncoder, quiet_build
+from tests.conftest import ROOT, SECOND_ARTICLE, SEED_FILE, SEED_QUESTIONS, StandInEncoder, quiet_build
 
 
 def test_unchanged_articles_embed_nothing_and_write_nothing(
@@ -133,7 +135,8 @@ def test_manifest_describes_the_build(seed_index: Path):
 def test_above_the_threshold_an_approximate_index_is_built_and_still_finds_the_paragraph(
     articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder, monkeypatch
 ):
-    """HNSW from 12 vectors instead of 20,000: the 11 paragraphs stay exact, their sentences do not."""
+    """HNSW from 12 vectors instead of 20,000: the 11 paragraphs stay exact, their sentences do not;
+    forced, HNSW or IVF (memory-mapped lists) for both still find it, with and without a restriction."""
     monkeypatch.setattr(vector_index, "APPROXIMATE_FROM", 12)
     index = tmp_path / "index"
     (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
@@ -144,16 +147,44 @@ def test_above_the_threshold_an_approximate_index_is_built_and_still_finds_the_p
     assert retriever.current_index().segments[0].sentence_index.kind == "hnsw"
     [hit] = retriever.search("How many cable strands were replaced?", k=1)
     assert "140 corroded" in hit.paragraph.text
-    quiet_build(articles_dir, index, stand_in, vector_index="hnsw")  # forced: both approximate
-    assert open_index(index).manifest.segments[0].vector_index == {"paragraphs": "hnsw", "sentences": "hnsw"}
-    [hit] = retriever.search("How many cable strands were replaced?", k=1)
-    assert "140 corroded" in hit.paragraph.text
-    allowed = np.ones(retriever.current_index().rows, dtype=bool)
-    for entry in retriever.current_index().articles():
-        if entry.article.id == hit.paragraph.article_id:
-            allowed[entry.paragraph_rows.start : entry.paragraph_rows.stop] = False
-    hits = retriever.search("How many cable strands were replaced?", k=3, allowed=allowed)
-    assert len(hits) == 3 and all(h.paragraph.article_id != hit.paragraph.article_id for h in hits)
+    monkeypatch.setattr(vector_index, "VECTORS_PER_LIST", 2)  # IVF: several lists even for 11 paragraphs ...
+    monkeypatch.setattr(vector_index, "PROBED_SHARE", 1.0)  # ... all probed: this tests the wiring, not recall
+    for kind in ("hnsw", "ivf"):  # forced: both approximate
+        quiet_build(articles_dir, index, stand_in, vector_index=kind)
+        assert open_index(index).manifest.segments[0].vector_index == {"paragraphs": kind, "sentences": kind}
+        assert retriever.current_index().segments[0].paragraph_index.kind == kind
+        [hit] = retriever.search("How many cable strands were replaced?", k=1)
+        assert "140 corroded" in hit.paragraph.text
+        allowed = np.ones(retriever.current_index().rows, dtype=bool)
+        for entry in retriever.current_index().articles():
+            if entry.article.id == hit.paragraph.article_id:
+                allowed[entry.paragraph_rows.start : entry.paragraph_rows.stop] = False
+        hits = retriever.search("How many cable strands were replaced?", k=3, allowed=allowed)
+        assert len(hits) == 3 and all(h.paragraph.article_id != hit.paragraph.article_id for h in hits)
+
+
+def test_an_ivf_index_as_a_million_paragraphs_get_opens_memory_mapped_and_answers_as_exact_search(
+    articles_dir: Path, tmp_path: Path, encoder: Encoder, monkeypatch
+):
+    """The index kind for the largest tables, built with the real model: several lists, half probed,
+    read back from disk, and the seed questions find the paragraphs exact search finds."""
+    monkeypatch.setattr(vector_index, "VECTORS_PER_LIST", 2)
+    monkeypatch.setattr(vector_index, "PROBED_SHARE", 0.5)
+    (articles_dir / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
+    quiet_build(articles_dir, tmp_path / "exact", encoder, vector_index="flat")
+    quiet_build(articles_dir, tmp_path / "ivf", encoder, vector_index="ivf")
+    [segment] = open_index(tmp_path / "ivf").segments
+    assert segment.paragraph_index.kind == segment.sentence_index.kind == "ivf"
+    sentences = segment.sentence_index.index
+    assert sentences.nlist > 1 and sentences.nprobe < sentences.nlist  # approximate: not every list is read
+    for question in SEED_QUESTIONS:
+        found = [
+            [c.paragraph.text for c in Retriever(folder, encoder=encoder).search(question, k=3)]
+            for folder in (tmp_path / "exact", tmp_path / "ivf")
+        ]
+        assert found[1][0] == found[0][0], question
+    answer = Answerer(Retriever(tmp_path / "ivf", encoder=encoder)).ask(SEED_QUESTIONS[0])
+    assert answer.found and "Katrina Yu" in answer.answer
 
 
 def test_duplicate_paragraphs_are_indexed_once(articles_dir: Path, tmp_path: Path, stand_in: StandInEncoder):

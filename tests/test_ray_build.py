@@ -19,13 +19,7 @@ from embeddings.encoder import Encoder
 from embeddings.index import open_index
 from embeddings.ray_encoder import RayEncoder
 from qa.retrieve import Retriever
-from tests.conftest import ROOT, SECOND_ARTICLE, needs_ray, quiet_build, town_article
-
-SEED_QUESTIONS = [
-    "Which Al Jazeera correspondent commented on China's stance?",
-    "When did the harbour bridge reopen?",
-    "What did the engineers replace?",
-]
+from tests.conftest import ROOT, SECOND_ARTICLE, SEED_QUESTIONS, needs_ray, quiet_build, town_article
 
 
 @pytest.fixture
