@@ -408,8 +408,9 @@ def build_page(
         # What the checklist lists, redrawn on what the reader does only (the search box is never set by
         # the server): a restored or cleared library sets the checklist itself, and a redraw racing it
         # would untick what it restored. Gradio's typed `input` misses a pasted date, so leaving the box counts.
+        filters_set_by_reader = (only_source.input, *(b.input for b in dates), *(b.blur for b in dates))
         redraw = {"fn": handlers.search_library, "inputs": [library_search, *narrowing], "outputs": [only_articles]}
-        for trigger in (library_search.change, only_source.input, *(b.input for b in dates), *(b.blur for b in dates)):
+        for trigger in (library_search.change, *filters_set_by_reader):
             trigger(**redraw, api_visibility="private", trigger_mode="always_last")
         clear_narrowing.click(
             handlers.clear_narrowing,
@@ -418,9 +419,9 @@ def build_page(
             api_visibility="private",
         )
         # What the reader chooses is kept; only the reader's own input counts (`input`, not `change`): a change
-        # fires for each control a restore or a refresh sets, with the others' values from before it.
-        chosen_by_reader = (only_articles.input, only_source.input, *(b.input for b in dates), *(b.blur for b in dates))
-        for trigger in chosen_by_reader:  # one at a time, in order: a late older one would put back the state before
+        # fires for each control a restore or a refresh sets, with the others' values from before it. One at a
+        # time, in order: a late older one would put back the state before.
+        for trigger in (only_articles.input, *filters_set_by_reader):
             trigger(
                 handlers.describe,
                 inputs=narrowing,
