@@ -16,8 +16,9 @@ import io
 import json
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -151,8 +152,9 @@ def add_each(
     Without `private`, addresses on this machine or its private network are refused (a shared page).
     """
     contents = FolderContents.read(articles_dir)
+    get = partial(fetch, timeout=timeout, max_bytes=max_bytes, private=private)
     for url in urls:
-        yield from _add(url, articles_dir, contents, timeout=timeout, max_bytes=max_bytes, private=private, feeds=True)
+        yield from _add(url, articles_dir, contents, get, feeds=True)
 
 
 def add_addresses(
@@ -168,21 +170,15 @@ def add_addresses(
 
 
 def _add(
-    url: str,
-    articles_dir: Path,
-    contents: FolderContents,
-    *,
-    timeout: float,
-    max_bytes: int,
-    private: bool,
-    feeds: bool,
+    url: str, articles_dir: Path, contents: FolderContents, get: Callable[[str], Fetched], *, feeds: bool
 ) -> Iterator[AddedAddress]:
-    """One address: skipped unfetched if its address is known, else fetched and kept; a feed's items in turn."""
+    """One address: skipped unfetched if its address is known, else fetched (`get`: `fetch` with its
+    limits) and kept; a feed's items in turn."""
     if existing := contents.urls.get(normal_url(url)):
         yield AddedAddress(url, existing=existing)
         return
     try:
-        fetched = fetch(url, timeout=timeout, max_bytes=max_bytes, private=private)
+        fetched = get(url)
     except FetchFailed as error:
         yield AddedAddress(url, reason=str(error))
         return
@@ -193,9 +189,7 @@ def _add(
         yield AddedAddress(url, reason="the feed lists no pages")
     else:
         for link in links:  # a feed's items are pages: a feed listed in a feed is not followed
-            yield from _add(
-                link, articles_dir, contents, timeout=timeout, max_bytes=max_bytes, private=private, feeds=False
-            )
+            yield from _add(link, articles_dir, contents, get, feeds=False)
 
 
 def _keep_page(url: str, fetched: Fetched, articles_dir: Path, contents: FolderContents) -> AddedAddress:
