@@ -5,7 +5,9 @@
 Starts `app.py` on a free loopback port, then each client thread asks questions until the time
 is up or its request budget is spent, through each API in turn against the same server:
 `json` is `GET /api/ask` (one request, one JSON reply); `gradio` is Gradio's HTTP API of `/ask`
-(POST the question, read the answer from the event stream), the path the chat page takes.
+(POST the question, read the answer from the event stream), the path the chat page takes, each
+call a new session as for an API caller; `gradio-tab` is the same with one session per client,
+as a chat page's tab keeps one.
 Plain HTTP, not `gradio_client`: on two cores the heavier client would spend more CPU than the
 server and measure itself. Prints, per API, requests served, errors, latency p50/p95/p99 and the
 server's CPU time a request, then the server's peak resident memory. Bounded in count and time;
@@ -61,15 +63,16 @@ def peak_memory_mb(pid: int) -> float:
     return float("nan")
 
 
-def ask_json(url: str, question: str, k: int = 5) -> dict:
+def ask_json(url: str, question: str, client: int = 0, k: int = 5) -> dict:
     """One question through `GET /api/ask`."""
     with urlopen(f"{url}api/ask?{urlencode({'q': question, 'k': k})}", timeout=60) as response:
         return json.load(response)
 
 
-def ask_gradio(url: str, question: str, k: int = 5) -> dict:
-    """One question through Gradio's HTTP API: start the call, then read its event stream."""
-    body = json.dumps({"data": [question, k]}).encode()
+def ask_gradio(url: str, question: str, client: int = 0, k: int = 5, *, session: str | None = None) -> dict:
+    """One question through Gradio's HTTP API: start the call, then read its event stream. Without
+    a `session`, Gradio starts a new one for the call (and builds its state)."""
+    body = json.dumps({"data": [question, k], "session_hash": session}).encode()
     start = Request(f"{url}gradio_api/call/ask", data=body, headers={"Content-Type": "application/json"})
     with urlopen(start, timeout=60) as response:
         event_id = json.load(response)["event_id"]
@@ -86,7 +89,12 @@ def ask_gradio(url: str, question: str, k: int = 5) -> dict:
     raise RuntimeError("the event stream ended without an answer")
 
 
-ASKERS = {"json": ask_json, "gradio": ask_gradio}
+def ask_gradio_tab(url: str, question: str, client: int) -> dict:
+    """One question through Gradio's HTTP API in the client's own session, as a page's tab asks."""
+    return ask_gradio(url, question, client, session=f"load-client-{client}")
+
+
+ASKERS = {"json": ask_json, "gradio": ask_gradio, "gradio-tab": ask_gradio_tab}
 
 
 def wait_until_serving(server: subprocess.Popen, url: str, *, timeout: float = 600) -> None:
@@ -116,7 +124,7 @@ def drive(ask, via: str, url: str, server_pid: int, args: argparse.Namespace) ->
             asked += 1
             started = time.perf_counter()
             try:
-                reply = ask(url, question)
+                reply = ask(url, question, number)
                 if reply["question"] != question or not reply["passages"]:
                     errors.append(f"wrong reply to {question!r}")
                 latencies.append(time.perf_counter() - started)

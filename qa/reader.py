@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
-from dataclasses import MISSING, asdict, dataclass, fields
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -100,16 +102,30 @@ def _open_session(path: Path, threads: int):  # -> onnxruntime.InferenceSession
 
 @dataclass
 class Reader:
-    """The shipped reader model, loaded once, lazily. Two threads: reading is most of a question's
-    time, and two read it 1.3 x faster than one on 2 cores (docs/benchmarks.md); questions read at
-    once under load share the one session's two threads rather than each adding its own."""
+    """The shipped reader model, loaded once, lazily. A question read alone gets `threads`
+    threads: reading is most of its time, and two read it 1.3 x faster than one on 2 cores. A
+    question read while another is being read gets one: the cores are busy already, and handing
+    work between threads would only add CPU (docs/benchmarks.md, issue 16)."""
 
     folder: Path = MODEL_DIR
     threads: int = 2
+    _reading: int = field(default=0, init=False, repr=False, compare=False)
+    _count_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
-    @cached_property
-    def _session(self):  # -> onnxruntime.InferenceSession
-        return _open_session(self.folder / "model.onnx", self.threads)
+    def _session(self, threads: int):  # -> onnxruntime.InferenceSession
+        return _open_session(self.folder / "model.onnx", threads)
+
+    @contextmanager
+    def _session_for_now(self) -> Iterator:  # -> Iterator[onnxruntime.InferenceSession]
+        """The session to read with: all threads when nothing else is being read, else one."""
+        with self._count_lock:
+            busy = self._reading > 0
+            self._reading += 1
+        try:
+            yield self._session(1 if busy else self.threads)
+        finally:
+            with self._count_lock:
+                self._reading -= 1
 
     @cached_property
     def _tokenizer(self):  # -> tokenizers.Tokenizer, for (question, sentence) pairs
@@ -132,7 +148,7 @@ class Reader:
         return ReaderCalibration.load(self.folder / CALIBRATION_FILE)
 
     def load(self) -> None:
-        _ = self._session, self._tokenizer, self._pieces, self.calibration
+        _ = self._session(self.threads), self._session(1), self._tokenizer, self._pieces, self.calibration
 
     def _short_question(self, question: str) -> str:
         """The question cut to `MAX_QUESTION_PIECES` word pieces (at a piece boundary)."""
@@ -150,21 +166,22 @@ class Reader:
         encodings = self._tokenizer.encode_batch([(question, sentence) for sentence in sentences])
         readings: list[Reading] = [Reading(0.0, (0, 0))] * len(encodings)
         by_length = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-        for first in range(0, len(by_length), READ_BATCH):
-            batch = [encodings[i] for i in by_length[first : first + READ_BATCH]]
-            feeds = {name: np.zeros((len(batch), len(batch[-1].ids)), np.int64) for name in INPUTS}
-            for row, encoding in enumerate(batch):
-                pieces = len(encoding.ids)
-                feeds["input_ids"][row, :pieces] = encoding.ids
-                feeds["attention_mask"][row, :pieces] = 1
-                feeds["token_type_ids"][row, :pieces] = encoding.type_ids
-            starts, ends = self._session.run(None, feeds)
-            for row, (i, encoding) in enumerate(zip(by_length[first : first + READ_BATCH], batch, strict=True)):
-                pieces = len(encoding.ids)
-                in_sentence = np.array([sequence == 1 for sequence in encoding.sequence_ids])
-                readings[i] = best_phrase(
-                    starts[row, :pieces], ends[row, :pieces], in_sentence=in_sentence, offsets=encoding.offsets
-                )
+        with self._session_for_now() as session:
+            for first in range(0, len(by_length), READ_BATCH):
+                batch = [encodings[i] for i in by_length[first : first + READ_BATCH]]
+                feeds = {name: np.zeros((len(batch), len(batch[-1].ids)), np.int64) for name in INPUTS}
+                for row, encoding in enumerate(batch):
+                    pieces = len(encoding.ids)
+                    feeds["input_ids"][row, :pieces] = encoding.ids
+                    feeds["attention_mask"][row, :pieces] = 1
+                    feeds["token_type_ids"][row, :pieces] = encoding.type_ids
+                starts, ends = session.run(None, feeds)
+                for row, (i, encoding) in enumerate(zip(by_length[first : first + READ_BATCH], batch, strict=True)):
+                    pieces = len(encoding.ids)
+                    in_sentence = np.array([sequence == 1 for sequence in encoding.sequence_ids])
+                    readings[i] = best_phrase(
+                        starts[row, :pieces], ends[row, :pieces], in_sentence=in_sentence, offsets=encoding.offsets
+                    )
         return readings
 
 
