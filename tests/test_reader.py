@@ -54,6 +54,20 @@ def test_the_sentence_that_answers_reads_best_and_its_phrase_answers(reader: Rea
     assert readings[1].score > readings[2].score + 5  # far above a sentence on another subject
 
 
+def test_questions_read_at_once_read_as_they_do_alone(reader: Reader):
+    """Under load a reading shares the cores (one thread each); it must not read differently."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["Who founded Boston?", "In what year did Boston's first public school open?"] * 4
+    alone = [reader.read(question, BOSTON) for question in questions]
+    with ThreadPoolExecutor(len(questions)) as pool:
+        together = list(pool.map(lambda question: reader.read(question, BOSTON), questions))
+    assert reader._reading == 0
+    for one, other in zip(alone, together, strict=True):
+        assert [r.span for r in one] == [r.span for r in other]
+        assert np.allclose([r.score for r in one], [r.score for r in other], atol=0.05)
+
+
 def test_a_when_question_marks_a_year(reader: Reader):
     reading = reader.read("In what year did Boston's first public school open?", BOSTON[:1])[0]
     assert BOSTON[0][slice(*reading.span)] == "1635"
