@@ -4,7 +4,8 @@ A page is read whole into memory, so its size is capped before and while it is r
 time-out holds for the whole read, not for each packet: a server that trickles bytes cannot keep
 the command waiting. Redirects are followed only to other http(s) addresses. Without `private`,
 an address on this machine or its private network is refused, redirects included, so a page
-served to others cannot be made to read what only this machine can reach. Every failure is a
+served to others cannot be made to read what only this machine can reach: by the name's
+addresses before connecting, and by the address connected to (a name's DNS answer can change). Every failure is a
 `FetchFailed` whose message is the one line a reader sees.
 """
 
@@ -100,13 +101,49 @@ def private_host(url: str) -> str:
         found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return ""
-    addresses = {ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in found}
-    return host if any(not address.is_global for address in addresses) else ""
+    return host if any(_is_private(str(info[4][0])) for info in found) else ""
+
+
+def _is_private(address: str) -> bool:
+    """An IP address of this machine or a private network (any that is not globally reachable)."""
+    return not ipaddress.ip_address(address.partition("%")[0]).is_global
+
+
+def _private_refused(host: str) -> FetchFailed:
+    return FetchFailed(f"{host} is on this machine or its private network, which is not fetched for a shared page")
 
 
 def _refuse_private(url: str) -> None:
     if host := private_host(url):
-        raise FetchFailed(f"{host} is on this machine or its private network, which is not fetched for a shared page")
+        raise _private_refused(host)
+
+
+class _PublicPeerConnection(http.client.HTTPConnection):
+    """Once connected, and before anything is sent, refuses a peer on this machine or its private
+    network. The name was checked before connecting, but its DNS answer can change in between
+    (DNS rebinding): the address actually connected to is what counts."""
+
+    def connect(self) -> None:
+        super().connect()
+        # Through an https proxy the peer is the proxy, which resolves the name: only the name is checked.
+        if not self._tunnel_host and _is_private(self.sock.getpeername()[0]):
+            self.close()
+            raise _private_refused(self.host)
+
+
+class _PublicPeerHTTPSConnection(http.client.HTTPSConnection, _PublicPeerConnection):
+    """The same for https: `HTTPSConnection.connect` connects through `_PublicPeerConnection`,
+    then starts TLS, so the peer is checked before the handshake."""
+
+
+class _PublicPeerHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):  # type: ignore[no-untyped-def]
+        return self.do_open(http.client.HTTPConnection if req.has_proxy() else _PublicPeerConnection, req)
+
+
+class _PublicPeerHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):  # type: ignore[no-untyped-def]
+        return self.do_open(_PublicPeerHTTPSConnection, req, context=self._context)
 
 
 class _WebOnlyRedirects(urllib.request.HTTPRedirectHandler):
@@ -135,7 +172,8 @@ def fetch(url: str, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int, private
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.8"})
     deadline = time.monotonic() + timeout
     try:
-        opener = urllib.request.build_opener(_WebOnlyRedirects(private=private))
+        checks = [] if private else [_PublicPeerHTTPHandler(), _PublicPeerHTTPSHandler()]
+        opener = urllib.request.build_opener(_WebOnlyRedirects(private=private), *checks)
         with opener.open(request, timeout=timeout) as response:
             declared = _declared_length(response.headers.get("Content-Length", ""))
             if declared > max_bytes:

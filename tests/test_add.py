@@ -242,9 +242,27 @@ def test_without_private_a_redirect_to_this_machine_is_refused(site: Site, tmp_p
     from embeddings import fetch as fetching
 
     monkeypatch.setattr(fetching, "private_host", lambda url: "" if url.endswith("/moved") else "127.0.0.1")
+    monkeypatch.setattr(fetching, "_is_private", lambda address: False)  # the test site passes for a public one
+    moved = site.requests["/moved"]
     [result] = add_addresses([site.url("/moved")], tmp_path, private=False)  # it redirects to /news/bridge
     assert result.failed and result.reason.startswith("127.0.0.1 is on this machine or its private network")
-    assert files_under(tmp_path) == []
+    assert site.requests["/moved"] == moved + 1 and files_under(tmp_path) == []
+
+
+def test_without_private_a_name_whose_address_changed_since_it_was_checked_is_refused(
+    site: Site, tmp_path: Path, monkeypatch
+):
+    """DNS rebinding: the name's answer looked public when checked, then led here; what counts is
+    the address connected to, and nothing is sent to it."""
+    from embeddings import fetch as fetching
+
+    monkeypatch.setattr(fetching, "private_host", lambda url: "")
+    before = sum(site.requests.values())
+    [result] = add_addresses([site.url("/news/bridge")], tmp_path, private=False)
+    assert result.failed and result.reason == (
+        "127.0.0.1 is on this machine or its private network, which is not fetched for a shared page"
+    )
+    assert sum(site.requests.values()) == before and files_under(tmp_path) == []
 
 
 def test_an_article_that_cannot_be_saved_leaves_no_file_behind(site: Site, tmp_path: Path, monkeypatch):
