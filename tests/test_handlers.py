@@ -86,9 +86,12 @@ def test_a_kept_restriction_is_restored_once_and_what_the_reader_chooses_is_kept
     *library, restored = handlers.restore_library("", kept, restored)  # the storage read
     assert library[0]["value"] == [entry.id] and restored is True
     assert handlers.restore_library("", {}, restored) == (*(gr.skip(),) * 5, True)  # once a page
+    assert len(handlers.restore_library("", kept, False)) == 6  # as many outputs each way
     note, written, restored = handlers.describe([], "", "", "")  # the reader unticks it
     assert written == asdict(Narrowing([], "", "", "")) and restored is True and "only" not in note
     assert handlers.clear_narrowing("")[-2:] == (written, True)
+    unchanged = handlers.search_all('{"turn": 0}', 5, StoredConversation().dump(), "")  # no such turn
+    assert unchanged == (gr.update(),) * (4 + len(handlers.clear_narrowing("")))  # the answer shown, then those
 
 
 def test_a_page_served_to_others_does_not_fetch_addresses_on_this_machine(answerer: Answerer, tmp_path):

@@ -33,6 +33,8 @@ from webui.stored import VOTES, ConversationList, StoredConversation
 from webui.welcome import example_questions, newest_first
 
 LIBRARY_SHOWN = 200  # articles the library checklist shows at once; the search box finds the others
+LIBRARY_OUTPUTS = 5  # what `Handlers._library` returns: checklist, source, dates from and to, restriction line
+SEARCH_ALL_OUTPUTS = 4 + LIBRARY_OUTPUTS + 2  # `search_all`: the answer shown, then what `clear_narrowing` returns
 READER_EMPTY = '<div class="reader-empty">Click a source to read its whole article here.</div>'
 SOURCES_TAB, ARTICLE_TAB = "sources", "article"  # the panel's tabs an answer or a citation shows
 
@@ -194,7 +196,7 @@ class PageHandlers:
         stored = StoredConversation.load(saved)
         turn = stored.turn(_whole(_sent(raw).get("turn")))
         if turn is None or not turn.offers_all_articles:
-            return (gr.update(),) * 11
+            return (gr.update(),) * SEARCH_ALL_OUTPUTS
         reply = self.answerer.ask(turn.reply.question, k=int(k), earlier=stored.earlier_questions())
         stored = stored.answered(reply)
         sources = sources_html(reply, len(stored.turns) - 1)
@@ -221,7 +223,7 @@ class PageHandlers:
         load before that and send the empty default; whether a restriction was restored is returned."""
         chosen = Narrowing.load(kept)
         if restored:
-            return *(gr.skip(),) * 5, True  # the five library outputs of `_library` stay as they are
+            return *(gr.skip(),) * LIBRARY_OUTPUTS, True  # the library's outputs stay as they are
         if not chosen.restriction():  # nothing kept: the lists as the index has them now; what the reader
             checklist, source, _, _, line = self._library(search or "", chosen)  # chose meanwhile stays chosen
             return _choices_only(checklist), _choices_only(source), gr.skip(), gr.skip(), line, False
