@@ -5,8 +5,8 @@ time-out holds for the whole read, not for each packet: a server that trickles b
 the command waiting. Redirects are followed only to other http(s) addresses. Without `private`,
 an address on this machine or its private network is refused, redirects included, so a page
 served to others cannot be made to read what only this machine can reach: by the name's
-addresses before connecting, and by the address connected to (a name's DNS answer can change). Every failure is a
-`FetchFailed` whose message is the one line a reader sees.
+addresses before connecting, and by the address connected to (a name's DNS answer can change).
+Every failure is a `FetchFailed` whose message is the one line a reader sees.
 """
 
 from __future__ import annotations
