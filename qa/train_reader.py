@@ -7,12 +7,12 @@ gives both the phrase and how well the sentence answers (best phrase against "no
 
 Training pairs come from SQuAD v1.1 **train** only, without the articles kept aside for an
 independent check (`HELD_OUT`); dev stays the report set. For each sampled question: the
-sentence holding its answer (with the answer's character span) and up to five that do not: two
-of the same paragraph, the sentences sharing most of the question's words in another paragraph
-of the same article and in another article (what retrieval confuses it with), and the answer to a
-question asked the same way about another subject (what a question about something in no
-article finds). Sentences are cut by the build's own splitter, so the reader sees them as it
-will in the index.
+sentence holding its answer (with the answer's character span) and three that do not: one of the
+same paragraph, and the sentences sharing most of the question's words in another paragraph of
+the same article and in another article (what retrieval confuses it with, and what a question
+about something not in the articles finds); `--look-alikes` adds the same paragraph's closest
+sentence and the answer to a question asked the same way about another subject. Sentences are
+cut by the build's own splitter, so the reader sees them as it will in the index.
 
 `--start-from qa/reader_model` trains on from the shipped reader (its int8 weights turned back
 to float32) instead of from MiniLM: a shorter run that adds to what it learnt.
@@ -114,6 +114,7 @@ class TrainingSettings:
     warmup: float = 0.1  # share of the steps spent warming the learning rate up
     max_steps: int = -1  # -1: as many as the epochs take
     start_from: str = ""  # a shipped reader's folder to train on from; "": all-MiniLM-L6-v2
+    look_alikes: bool = False  # two more negatives a question (`PairMaker.pairs`); off for the shipped reader
 
 
 def training_articles(*, cache: Path = CACHE) -> list[SquadArticle]:
@@ -203,6 +204,7 @@ class PairMaker:
 
     articles: Sequence[SquadArticle]
     pool: list[tuple[int, SquadQuestion]]  # every question, with its article's index
+    look_alikes: bool = False
 
     @cached_property
     def sentences(self) -> SentenceTable:
@@ -217,8 +219,8 @@ class PairMaker:
         return np.array([index for index, _ in self.pool])
 
     def pairs(self, index: int, question: SquadQuestion, rng: random.Random) -> list[ReaderExample]:
-        """The sentence holding the answer, then up to five that do not (`training_examples`);
-        none when the answer crosses a sentence boundary (no clean positive)."""
+        """The sentence holding the answer, then up to three that do not (`training_examples`), or
+        five with `look_alikes`; none when the answer crosses a sentence boundary (no clean positive)."""
         context = self.articles[index].paragraphs[question.paragraph - 1]
         holding = answer_sentence(context, question)
         if holding is None:
@@ -235,17 +237,21 @@ class PairMaker:
             pairs.append(ReaderExample(question.question, text, None))
             return True
 
-        same = [context[x:y] for x, y in sentence_spans(context) if (x, y) != (a, b)]
+        spans = sentence_spans(context)
+        same = [context[x:y] for x, y in spans if (x, y) != (a, b) and normalised not in normalise_answer(context[x:y])]
         if same:
             add_negative(rng.choice(same))
         table = self.sentences
         shared = table.shared_words(question.question)
         own_article = table.article == index
         own_paragraph = own_article & (table.paragraph == question.paragraph)
-        for where in (own_paragraph, own_article & ~own_paragraph, ~own_article):
+        places = (own_paragraph, own_article & ~own_paragraph, ~own_article)
+        for where in places if self.look_alikes else places[1:]:
             for row in best_rows(np.where(where, shared, -1.0), 5):  # a few, in case one holds the answer
                 if shared[row] > 0 and where[row] and add_negative(table.texts[row]):
                     break
+        if not self.look_alikes:
+            return pairs
         alike = self.shapes.shared(question_shape(question.question))
         elsewhere = self.pool_article != index
         for row in best_rows(np.where(elsewhere, alike, -1.0), 5):
@@ -257,16 +263,19 @@ class PairMaker:
         return pairs
 
 
-def training_examples(articles: Sequence[SquadArticle], *, questions: int, seed: int) -> list[ReaderExample]:
-    """Up to six pairs per sampled question: the sentence holding its answer, and five that do
-    not: two of the same paragraph (one at random, and the one sharing most of the question's
-    words), the one sharing most of its words in another paragraph of the same article and in
-    another article, and the answer to a question asked the same way about another subject in
-    another article ("Who is the chief executive of Boeing?" against Unilever's new chief
-    executive: what a question about something in no article finds)."""
+def training_examples(
+    articles: Sequence[SquadArticle], *, questions: int, seed: int, look_alikes: bool = False
+) -> list[ReaderExample]:
+    """Up to four pairs per sampled question: the sentence holding its answer, and three that do
+    not: one of the same paragraph at random, and the one sharing most of the question's words in
+    another paragraph of the same article and in another article. With `look_alikes`, two more:
+    the one sharing most of its words in the same paragraph, and the answer to a question asked
+    the same way about another subject in another article ("Who is the chief executive of
+    Boeing?" against Unilever's new chief executive: what a question about something in no
+    article finds)."""
     rng = random.Random(seed)
     pool = [(index, q) for index, article in enumerate(articles) for q in article.questions]
-    maker = PairMaker(articles, pool)
+    maker = PairMaker(articles, pool, look_alikes)
     examples = [
         pair
         for index, question in rng.sample(pool, min(questions, len(pool)))
@@ -416,7 +425,9 @@ def train(settings: TrainingSettings, *, output: Path = MODEL_DIR, cache: Path =
     torch.set_num_threads(threads)
     base = Encoder().path
     articles = training_articles(cache=cache)
-    examples = training_examples(articles, questions=settings.questions, seed=settings.seed)
+    examples = training_examples(
+        articles, questions=settings.questions, seed=settings.seed, look_alikes=settings.look_alikes
+    )
     tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
     rows = tokenized(tokenizer, examples)
     positives = sum(e.answer is not None for e in examples)
@@ -500,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (a trial run)")
     parser.add_argument(
+        "--look-alikes", action="store_true", help="two more negatives a question (tried 2026-12-05, not shipped)"
+    )
+    parser.add_argument(
         "--start-from", type=Path, help="a reader's folder (e.g. qa/reader_model) to train on from, not MiniLM"
     )
     parser.add_argument("--output", type=Path, default=MODEL_DIR, help=f"model folder (default {MODEL_DIR})")
@@ -513,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         learning_rate=args.learning_rate,
         max_steps=args.max_steps,
         start_from=str(args.start_from or ""),
+        look_alikes=args.look_alikes,
     )
     train(settings, output=args.output, cache=args.cache, threads=args.threads)
     return 0

@@ -37,10 +37,10 @@ ARTICLES = [
 ]
 
 
-def pairs_of(title: str):
+def pairs_of(title: str, *, look_alikes: bool = True):
     pool = [(index, q) for index, a in enumerate(ARTICLES) for q in a.questions]
     index = next(i for i, a in enumerate(ARTICLES) if a.title == title)
-    return PairMaker(ARTICLES, pool).pairs(index, ARTICLES[index].questions[0], random.Random(1))
+    return PairMaker(ARTICLES, pool, look_alikes).pairs(index, ARTICLES[index].questions[0], random.Random(1))
 
 
 def test_a_question_shape_keeps_what_is_asked_not_about_whom():
@@ -60,5 +60,9 @@ def test_the_answer_to_the_same_question_about_another_subject_is_a_negative():
     sentences = [pair.sentence for pair in pairs_of("Boeing")]
     # it shares none of the question's words: only the other question's shape leads to it
     assert "Paul Polman took the top job at Unilever in 2009." in sentences
+    assert "Paul Polman took the top job at Unilever in 2009." not in [
+        pair.sentence
+        for pair in pairs_of("Boeing", look_alikes=False)  # the shipped reader's pairs
+    ]
     assert len(sentences) == len(set(sentences))
     assert not any("Muilenburg" in s for s in sentences[1:])
