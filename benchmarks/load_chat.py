@@ -1,13 +1,16 @@
 """Load benchmark: many clients asking the running chat at once, over loopback only.
 
-    python benchmarks/load_chat.py [--clients 32] [--seconds 60] [--via json gradio] [--articles seeds]
+    python benchmarks/load_chat.py [--clients 32] [--seconds 60] [--via json gradio gradio-tab page]
+        [--articles seeds]
 
 Starts `app.py` on a free loopback port, then each client thread asks questions until the time
-is up or its request budget is spent, through each API in turn against the same server:
+is up or its request budget is spent, through each path in turn against the same server:
 `json` is `GET /api/ask` (one request, one JSON reply); `gradio` is Gradio's HTTP API of `/ask`
-(POST the question, read the answer from the event stream), the path the chat page takes, each
-call a new session as for an API caller; `gradio-tab` is the same with one session per client,
-as a chat page's tab keeps one.
+(POST the question, read the answer from the event stream), through Gradio's queue as the page's
+questions go, each call a new session as for an API caller; `gradio-tab` is the same with one
+session per client, as a chat page's tab keeps one; `page` is the page's own question event as
+the browser sends it (Gradio's queue, a session per client, the conversation kept and sent back,
+the conversation and the sources panel rendered in reply).
 Plain HTTP, not `gradio_client`: on two cores the heavier client would spend more CPU than the
 server and measure itself. Prints, per API, requests served, errors, latency p50/p95/p99 and the
 server's CPU time a request, then the server's peak resident memory. Bounded in count and time;
@@ -17,6 +20,7 @@ it stops the server itself.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import socket
@@ -25,6 +29,8 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
@@ -94,7 +100,69 @@ def ask_gradio_tab(url: str, question: str, client: int) -> dict:
     return ask_gradio(url, question, client, session=f"load-client-{client}")
 
 
-ASKERS = {"json": ask_json, "gradio": ask_gradio, "gradio-tab": ask_gradio_tab}
+@dataclass(frozen=True)
+class PageEvent:
+    """The page's own question event, as the browser reads it from the page's config."""
+
+    id: int
+    box: int  # the question box, the event's trigger and first input
+    inputs: tuple  # the inputs' default values
+    kept_in: int  # where the conversation the browser keeps is, among the inputs
+    kept_out: int  # and among the outputs
+
+
+@lru_cache(maxsize=4)
+def page_question_event(url: str) -> PageEvent:
+    with urlopen(f"{url}config", timeout=60) as response:
+        config = json.load(response)
+    components = {c["id"]: c for c in config["components"]}
+    box = next(i for i, c in components.items() if c.get("props", {}).get("elem_id") == "question")
+    event = next(d for d in config["dependencies"] if [box, "submit"] in d["targets"] and d["backend_fn"])
+
+    def kept(ids: list[int]) -> int:
+        return next(n for n, i in enumerate(ids) if components[i]["type"] == "browserstate")
+
+    defaults = tuple(components[i].get("props", {}).get("value") for i in event["inputs"])
+    return PageEvent(event["id"], box, defaults, kept(event["inputs"]), kept(event["outputs"]))
+
+
+PAGE_TURNS = 8  # questions a page client asks in one conversation before starting a new one
+_conversations: dict[int, tuple[int, object]] = {}  # page client: (questions asked, the conversation kept)
+
+
+def ask_page(url: str, question: str, client: int) -> dict:
+    """One question as the chat page sends it: its own event through Gradio's queue (join, then
+    the session's event stream), in the client's session, with the conversation the page keeps;
+    a new conversation every `PAGE_TURNS` questions."""
+    event = page_question_event(url)
+    asked, saved = _conversations.get(client, (0, None))
+    if asked % PAGE_TURNS == 0:
+        saved = None
+    session = f"load-page-{client}"
+    data = [question, *event.inputs[1:]]
+    data[event.kept_in] = saved
+    body = {"data": data, "fn_index": event.id, "trigger_id": event.box, "session_hash": session, "event_data": None}
+    headers = {"Content-Type": "application/json"}
+    join = Request(f"{url}gradio_api/queue/join", data=json.dumps(body).encode(), headers=headers)
+    with urlopen(join, timeout=60) as response:
+        event_id = json.load(response)["event_id"]
+    with urlopen(f"{url}gradio_api/queue/data?session_hash={session}", timeout=60) as stream:
+        for raw in stream:
+            line = raw.decode().strip()
+            if not line.startswith("data:"):
+                continue
+            message = json.loads(line[5:])
+            if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                if not message.get("success"):
+                    raise RuntimeError(f"server error: {str(message.get('output'))[:200]}")
+                chat, sources, *_ = outputs = message["output"]["data"]
+                _conversations[client] = (asked + 1, outputs[event.kept_out])
+                shown = question in html.unescape(chat) and "source-card" in sources
+                return {"question": question if shown else "", "passages": [sources] if shown else []}
+    raise RuntimeError("the event stream ended without an answer")
+
+
+ASKERS = {"json": ask_json, "gradio": ask_gradio, "gradio-tab": ask_gradio_tab, "page": ask_page}
 
 
 def wait_until_serving(server: subprocess.Popen, url: str, *, timeout: float = 600) -> None:
