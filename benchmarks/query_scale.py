@@ -162,8 +162,9 @@ def measure(index_dir: Path, questions: int) -> dict:
     index = answerer.retriever.current_index()
     asked = spread_dev_questions(questions)
     reading.ask(asked[0])
-    parts: dict[str, list[float]] = {"whole answer": [], "with the reader": [], "encode": [], "vector search": []}
-    parts["BM25"] = []
+    parts: dict[str, list[float]] = {
+        part: [] for part in ("whole answer", "with the reader", "encode", "vector search", "BM25")
+    }
     pool = answerer.retriever.candidates
     for question in asked:
         started = time.perf_counter()
