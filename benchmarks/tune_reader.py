@@ -81,7 +81,8 @@ def collect(answerer: Answerer, questions: list[SquadQuestion], *, mask_own: boo
         read = [c.paragraph for c in candidates[:MOST_READ]]
         chosen = [closest_sentences(c, weights, MOST_SENTENCES) for c in candidates[:MOST_READ]]
         texts = [p.text[slice(*p.sentence_spans[i])] for p, order in zip(read, chosen, strict=True) for i in order]
-        scores = iter(reading.score for reading in answerer.reader.read(question.question, texts))
+        titles = [p.title for p, order in zip(read, chosen, strict=True) for _ in order]
+        scores = iter(reading.score for reading in answerer.reader.read(question.question, texts, titles=titles))
         readings = np.full((len(read), MOST_SENTENCES), -np.inf)
         holds = np.zeros((len(read), MOST_SENTENCES), dtype=bool)
         answers = [a for a in (normalise_answer(a) for a in question.answers) if a]

@@ -176,7 +176,11 @@ def by_reading(
         for n in numbers
         for i in np.sort(closest_sentences(candidates[n], weights, weights.sentences_per_passage))
     ]
-    readings = reader.read(question, [candidates[n].paragraph.text[a:b] for n, _, (a, b) in sentences])
+    readings = reader.read(
+        question,
+        [candidates[n].paragraph.text[a:b] for n, _, (a, b) in sentences],
+        titles=[candidates[n].paragraph.title for n, _, _ in sentences],
+    )
     tops = [max((j for j, s in enumerate(sentences) if s[0] == n), key=lambda j: readings[j].score) for n in numbers]
     best = np.array([readings[j].score for j in tops])
     fused = np.array([candidates[n].score for n in numbers])

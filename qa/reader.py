@@ -17,7 +17,7 @@ import math
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -31,6 +31,16 @@ MAX_QUESTION_PIECES = 48  # a longer question is cut, so the sentence always has
 MAX_ANSWER_PIECES = 24
 READ_BATCH = 8  # sentences run together: more share one call, fewer share one padded length
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+TITLE_SEPARATOR = " | "  # between an article's title and its sentence, for a reader trained with titles
+
+
+def with_title(title: str, sentence: str) -> tuple[str, int]:
+    """What a reader trained with titles reads of a sentence: its article's title, then the sentence
+    (so "the chief executive" is read as of Unilever); and where the sentence starts in it."""
+    if not title:
+        return sentence, 0
+    prefix = title + TITLE_SEPARATOR
+    return prefix + sentence, len(prefix)
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,7 @@ class SentenceReader(Protocol):
     @property
     def calibration(self) -> ReaderCalibration: ...
     def load(self) -> None: ...
-    def read(self, question: str, sentences: Sequence[str]) -> list[Reading]: ...
+    def read(self, question: str, sentences: Sequence[str], *, titles: Sequence[str] = ()) -> list[Reading]: ...
 
 
 @lru_cache(maxsize=4)
@@ -147,8 +157,18 @@ class Reader:
     def calibration(self) -> ReaderCalibration:
         return ReaderCalibration.load(self.folder / CALIBRATION_FILE)
 
+    @cached_property
+    def reads_titles(self) -> bool:
+        """Whether the model was trained to read each sentence after its article's title (its training record says)."""
+        try:
+            record = json.loads((self.folder / "training.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return False
+        return bool(record.get("settings", {}).get("titles", False))
+
     def load(self) -> None:
         _ = self._session(self.threads), self._session(1), self._tokenizer, self._pieces, self.calibration
+        _ = self.reads_titles
 
     def _short_question(self, question: str) -> str:
         """The question cut to `MAX_QUESTION_PIECES` word pieces (at a piece boundary)."""
@@ -157,13 +177,18 @@ class Reader:
             return question
         return question[: pieces.offsets[MAX_QUESTION_PIECES - 1][1]]
 
-    def read(self, question: str, sentences: Sequence[str]) -> list[Reading]:
-        """One reading per sentence, in order. Sentences are run in batches of similar length, so
-        a short sentence is not padded to the longest one's length."""
+    def read(self, question: str, sentences: Sequence[str], *, titles: Sequence[str] = ()) -> list[Reading]:
+        """One reading per sentence, in order; `titles`, one per sentence, are its articles' titles,
+        read before it when the model was trained so. Sentences are run in batches of similar
+        length, so a short sentence is not padded to the longest one's length."""
         if not sentences:
             return []
         question = self._short_question(question)
-        encodings = self._tokenizer.encode_batch([(question, sentence) for sentence in sentences])
+        if self.reads_titles and titles:
+            read = [with_title(title, sentence) for title, sentence in zip(titles, sentences, strict=True)]
+        else:
+            read = [(sentence, 0) for sentence in sentences]
+        encodings = self._tokenizer.encode_batch([(question, text) for text, _ in read])
         readings: list[Reading] = [Reading(0.0, (0, 0))] * len(encodings)
         by_length = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         with self._session_for_now() as session:
@@ -177,11 +202,17 @@ class Reader:
                     feeds["token_type_ids"][row, :pieces] = encoding.type_ids
                 starts, ends = session.run(None, feeds)
                 for row, (i, encoding) in enumerate(zip(by_length[first : first + READ_BATCH], batch, strict=True)):
-                    pieces = len(encoding.ids)
-                    in_sentence = np.array([sequence == 1 for sequence in encoding.sequence_ids])
-                    readings[i] = best_phrase(
+                    pieces, shift = len(encoding.ids), read[i][1]
+                    in_sentence = np.array(
+                        [
+                            sequence == 1 and first >= shift
+                            for sequence, (first, _) in zip(encoding.sequence_ids, encoding.offsets, strict=True)
+                        ]
+                    )
+                    reading = best_phrase(
                         starts[row, :pieces], ends[row, :pieces], in_sentence=in_sentence, offsets=encoding.offsets
                     )
+                    readings[i] = replace(reading, span=tuple(max(0, at - shift) for at in reading.span))
         return readings
 
 

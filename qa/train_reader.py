@@ -49,7 +49,7 @@ from embeddings.keywords import terms
 from embeddings.paragraphs import sentence_spans
 from qa.datasets import CACHE, SquadArticle, SquadQuestion, load_squad
 from qa.evaluate import normalise_answer
-from qa.reader import MAX_PIECES, MODEL_DIR
+from qa.reader import MAX_PIECES, MODEL_DIR, with_title
 
 CHECKPOINT_STEPS = 250  # about five minutes of training on two cores
 
@@ -102,6 +102,7 @@ class ReaderExample:
     question: str
     sentence: str
     answer: tuple[int, int] | None
+    title: str = ""  # of the sentence's article: read before it with `TrainingSettings.titles`
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class TrainingSettings:
     max_steps: int = -1  # -1: as many as the epochs take
     start_from: str = ""  # a shipped reader's folder to train on from; "": all-MiniLM-L6-v2
     look_alikes: bool = False  # two more negatives a question (`PairMaker.pairs`); off for the shipped reader
+    titles: bool = False  # read each sentence after its article's title (`qa.reader.with_title`)
 
 
 def training_articles(*, cache: Path = CACHE) -> list[SquadArticle]:
@@ -227,20 +229,22 @@ class PairMaker:
             return []
         a, b = holding
         start, answer = question.answer_start - a, question.answers[0]
-        pairs = [ReaderExample(question.question, context[a:b], (start, start + len(answer)))]
+        title = self.articles[index].title
+        pairs = [ReaderExample(question.question, context[a:b], (start, start + len(answer)), title)]
         normalised = normalise_answer(answer)
 
-        def add_negative(text: str) -> bool:
-            """Pair the question with `text` as "no answer", unless it holds the answer or is paired already."""
+        def add_negative(text: str, title: str) -> bool:
+            """Pair the question with `text` (of the article titled `title`) as "no answer", unless it
+            holds the answer or is paired already."""
             if normalised in normalise_answer(text) or any(text == pair.sentence for pair in pairs):
                 return False
-            pairs.append(ReaderExample(question.question, text, None))
+            pairs.append(ReaderExample(question.question, text, None, title))
             return True
 
         spans = sentence_spans(context)
         same = [context[x:y] for x, y in spans if (x, y) != (a, b) and normalised not in normalise_answer(context[x:y])]
         if same:
-            add_negative(rng.choice(same))
+            add_negative(rng.choice(same), title)
         table = self.sentences
         shared = table.shared_words(question.question)
         own_article = table.article == index
@@ -248,7 +252,8 @@ class PairMaker:
         places = (own_paragraph, own_article & ~own_paragraph, ~own_article)
         for where in places if self.look_alikes else places[1:]:
             for row in best_rows(np.where(where, shared, -1.0), 5):  # a few, in case one holds the answer
-                if shared[row] > 0 and where[row] and add_negative(table.texts[row]):
+                row_title = self.articles[table.article[row]].title
+                if shared[row] > 0 and where[row] and add_negative(table.texts[row], row_title):
                     break
         if not self.look_alikes:
             return pairs
@@ -258,7 +263,8 @@ class PairMaker:
             other_index, other = self.pool[row]
             other_context = self.articles[other_index].paragraphs[other.paragraph - 1]
             span = answer_sentence(other_context, other)
-            if alike[row] > 0 and elsewhere[row] and span and add_negative(other_context[slice(*span)]):
+            other_title = self.articles[other_index].title
+            if alike[row] > 0 and elsewhere[row] and span and add_negative(other_context[slice(*span)], other_title):
                 break
         return pairs
 
@@ -285,11 +291,13 @@ def training_examples(
     return examples
 
 
-def tokenized(tokenizer, examples: Sequence[ReaderExample]) -> list[dict]:
-    """Model inputs with start and end labels: the answer's first and last pieces, or 0 ([CLS])."""
+def tokenized(tokenizer, examples: Sequence[ReaderExample], *, titles: bool = False) -> list[dict]:
+    """Model inputs with start and end labels: the answer's first and last pieces, or 0 ([CLS]).
+    With `titles`, each sentence is read after its article's title, as `Reader` reads it then."""
+    read = [with_title(e.title, e.sentence) if titles else (e.sentence, 0) for e in examples]
     encoded = tokenizer(
         [e.question for e in examples],
-        [e.sentence for e in examples],
+        [text for text, _ in read],
         truncation="only_second",
         max_length=MAX_PIECES,
         return_offsets_mapping=True,
@@ -298,7 +306,8 @@ def tokenized(tokenizer, examples: Sequence[ReaderExample]) -> list[dict]:
     for i, example in enumerate(examples):
         start_piece = end_piece = 0
         if example.answer is not None:
-            first, last = example.answer
+            shift = read[i][1]
+            first, last = example.answer[0] + shift, example.answer[1] + shift
             pieces = [
                 (piece, span)
                 for piece, (span, sequence) in enumerate(
@@ -425,7 +434,7 @@ def train(settings: TrainingSettings, *, output: Path = MODEL_DIR, cache: Path =
         articles, questions=settings.questions, seed=settings.seed, look_alikes=settings.look_alikes
     )
     tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
-    rows = tokenized(tokenizer, examples)
+    rows = tokenized(tokenizer, examples, titles=settings.titles)
     positives = sum(e.answer is not None for e in examples)
     print(
         f"{len(articles)} training articles, {len(rows)} pairs ({positives} answering, "
@@ -511,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--look-alikes", action="store_true", help="two more negatives a question (tried 2026-12-05, not shipped)"
     )
+    parser.add_argument("--titles", action="store_true", help="read each sentence after its article's title")
     parser.add_argument(
         "--start-from", type=Path, help="a reader's folder (e.g. qa/reader_model) to train on from, not MiniLM"
     )
@@ -526,6 +536,7 @@ def main(argv: list[str] | None = None) -> int:
         max_steps=args.max_steps,
         start_from=str(args.start_from or ""),
         look_alikes=args.look_alikes,
+        titles=args.titles,
     )
     train(settings, output=args.output, cache=args.cache, threads=args.threads)
     return 0

@@ -134,7 +134,7 @@ class KeywordReader:
     def load(self) -> None:
         pass
 
-    def read(self, question: str, sentences: Sequence[str]) -> list[Reading]:
+    def read(self, question: str, sentences: Sequence[str], *, titles: Sequence[str] = ()) -> list[Reading]:
         return [
             Reading(4.0, (s.index(self.answer), s.index(self.answer) + len(self.answer)))
             if self.answer in s

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qa.answer import NOT_FOUND, Answerer
-from qa.reader import MAX_ANSWER_PIECES, MODEL_DIR, Reader, ReaderCalibration, best_phrase
+from qa.reader import MAX_ANSWER_PIECES, MODEL_DIR, Reader, ReaderCalibration, best_phrase, with_title
 
 BOSTON = [
     "America's first public school was founded in Boston in 1635.",
@@ -77,6 +77,16 @@ def test_a_long_question_is_cut_and_still_read(reader: Reader):
     question = "Who founded Boston? " + "Please tell me more about it. " * 200
     readings = reader.read(question, BOSTON)
     assert all(0 <= r.span[0] < r.span[1] <= len(s) for r, s in zip(readings, BOSTON, strict=True))
+
+
+def test_with_titles_the_phrase_is_marked_in_the_sentence_never_in_the_title(reader: Reader):
+    titles = ["Boston, founded by Puritan settlers"] * len(BOSTON)
+    readings = reader.read("Who founded Boston?", BOSTON, titles=titles)
+    assert max(range(3), key=lambda i: readings[i].score) == 1
+    assert "Puritan settlers" in BOSTON[1][slice(*readings[1].span)]
+    assert all(0 <= r.span[0] <= r.span[1] <= len(s) for r, s in zip(readings, BOSTON, strict=True))
+    assert with_title("Boston", "It grew.") == ("Boston | It grew.", len("Boston | "))
+    assert with_title("", "It grew.") == ("It grew.", 0)
 
 
 def test_no_sentences_no_readings(reader: Reader):

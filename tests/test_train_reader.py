@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from qa.datasets import SquadArticle, SquadQuestion
-from qa.train_reader import PairMaker, question_shape, title_slug
+from qa.train_reader import PairMaker, question_shape, title_slug, tokenized
 
 
 def article(title: str, text: str, question: str, answer: str) -> SquadArticle:
@@ -66,3 +66,24 @@ def test_the_answer_to_the_same_question_about_another_subject_is_a_negative():
     ]
     assert len(sentences) == len(set(sentences))
     assert not any("Muilenburg" in s for s in sentences[1:])
+
+
+def test_each_pair_carries_its_sentences_article_title():
+    by_sentence = {pair.sentence: pair.title for pair in pairs_of("Boeing")}
+    assert by_sentence["Its chief executive is Dennis Muilenburg."] == "Boeing"
+    assert by_sentence["Paul Polman took the top job at Unilever in 2009."] == "Unilever"
+
+
+def test_read_with_titles_the_labels_still_point_at_the_answer():
+    from transformers import AutoTokenizer
+
+    from embeddings.encoder import Encoder
+
+    tokenizer = AutoTokenizer.from_pretrained(str(Encoder().path), local_files_only=True)
+    positive, *negatives = pairs_of("Boeing")
+    for titles in (False, True):
+        row, *others = tokenized(tokenizer, [positive, *negatives], titles=titles)
+        marked = tokenizer.decode(row["input_ids"][row["start_positions"] : row["end_positions"] + 1])
+        assert marked == "dennis muilenburg"
+        assert ("boeing |" in tokenizer.decode(row["input_ids"])) == titles
+        assert all(other["start_positions"] == other["end_positions"] == 0 for other in others)
