@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.parse import urlparse
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import pytest
 from playwright.sync_api import expect
@@ -51,6 +53,46 @@ def test_the_queue_does_not_summarise_past_events_after_each_one():
     past = [{"time": 0.0, "status": "success", "process_time": 0.05, "function": "ask", "session_hash": "s"}]
     assert queue.compute_analytics_summary(past * 3) == {"functions": {}}
     assert queue.ANALYTICS_MAX_EVENTS <= 100
+
+
+def queue_messages(url: str, session: str, fn_index: int, question: str) -> list[tuple[float, str]]:
+    """When and of what kind each message one question's event gets on its session's event stream
+    was, as a page receives them."""
+    body = {"data": [question, 3], "fn_index": fn_index, "session_hash": session, "event_data": None}
+    join = Request(url + "gradio_api/queue/join", json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urlopen(join, timeout=60) as response:
+        event_id = json.load(response)["event_id"]
+    received = []
+    with urlopen(f"{url}gradio_api/queue/data?session_hash={session}", timeout=60) as stream:
+        for line in stream:
+            if line.startswith(b"data:") and (message := json.loads(line[5:])).get("event_id") == event_id:
+                received.append((time.monotonic(), message["msg"]))
+                if message["msg"] == "process_completed":
+                    return received
+    raise AssertionError(f"the stream ended before the answer: {received}")
+
+
+def test_a_waiting_question_is_not_told_its_place_each_time_another_starts(chat_url: str):
+    """Gradio's default sends every waiting question its place again whenever any question starts:
+    hundreds of messages a second on the event streams under load (issue 16). Here a waiting
+    question hears its place when it joins, then once a second, however many start meanwhile."""
+    with urlopen(chat_url + "config", timeout=30) as response:
+        config = json.load(response)
+    ask = next(n for n, d in enumerate(config["dependencies"]) if d.get("api_name") == "ask")
+    questions = [f"Question {n}: {QUESTION}" for n in range(16)]  # 4 answered at once, 12 wait
+    with ThreadPoolExecutor(len(questions)) as pool:
+        streams = list(pool.map(lambda n: queue_messages(chat_url, f"wait-{n}", ask, questions[n]), range(16)))
+    assert all(received[-1][1] == "process_completed" for received in streams)
+    starts = [at for received in streams for at, kind in received if kind == "process_starts"]
+    long_waits = 0
+    for received in streams:
+        joined, started = received[0][0], next(at for at, kind in received if kind == "process_starts")
+        others_started = sum(joined < at < started for at in starts)
+        told = sum(kind == "estimation" for _, kind in received) - 1  # after the one on joining
+        if others_started >= 8:  # by Gradio's default it would be told its place 8 times or more
+            long_waits += 1
+            assert told <= others_started / 2, (told, others_started)
+    assert long_waits  # some questions did wait behind many others
 
 
 def ask_in_browser(page, url: str, question: str) -> None:

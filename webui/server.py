@@ -50,6 +50,10 @@ def check_port_free(host: str, port: int) -> None:
 # session: at its default of 10,000 the chat's path grew the server by ~20 MB a minute under load
 # (benchmarks/soak.py). A tab's conversation lives in the browser, so a thousand is plenty.
 SESSIONS_KEPT = 1000
+# A waiting question's place in the queue is sent to its page once a second. Gradio's default
+# sends every waiting question its place again each time any question starts: at 32 clients,
+# hundreds of messages a second on the event streams, each written and parsed (issue 16).
+QUEUE_STATUS_SECONDS = 1.0
 
 
 def create_app(
@@ -72,7 +76,7 @@ def create_app(
     change to the folder did.
     """
     page = build_page(answerer, articles_dir=articles_dir, watcher=watcher, private_fetches=private_fetches)
-    page.queue(default_concurrency_limit=4, max_size=64)
+    page.queue(default_concurrency_limit=4, max_size=64, status_update_rate=QUEUE_STATUS_SECONDS)
     page.state_session_capacity = SESSIONS_KEPT
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(api_router(answerer, logins=[auth] if auth else []))
