@@ -269,8 +269,8 @@ class Answerer:
         if not cleaned:
             return Reply(question="", answer=EMPTY_QUESTION, found=False, notes=notes)
         k = max(1, min(int(k), MAX_K))
+        index = self.retriever.current_index()  # one generation for the whole question
         if restriction:
-            index = self.retriever.current_index()
             chosen = (index.article(article_id) for article_id in restriction.articles)
             titles = {entry.article.id: entry.article.title for entry in chosen if entry is not None}
             notes = (*notes, restriction.describe(titles))
@@ -288,7 +288,9 @@ class Answerer:
             question_vector = mixed / np.linalg.norm(mixed)
         if reading.note:
             notes = (*notes, reading.note)
-        candidates = self.retriever.search(searched, k=k, mode=mode, question_vector=question_vector, allowed=allowed)
+        candidates = self.retriever.search(
+            searched, k=k, mode=mode, question_vector=question_vector, allowed=allowed, index=index
+        )
         if self.reader is None:
             read, threshold = by_similarity(candidates, self.weights), self.weights.min_relevance
         else:

@@ -161,18 +161,27 @@ class Retriever:
         mode: Mode = "hybrid",
         question_vector: np.ndarray | None = None,
         allowed: np.ndarray | None = None,
+        index: Index | None = None,
     ) -> list[Candidate]:
         """The `k` best paragraphs for the question, best first.
 
         `allowed`, a boolean mask over paragraph rows, restricts every search to those rows
         (inside the searches, so a restricted question still gets `k` passages when it can).
+        `index` is the generation to search (the live one if None): the one `allowed` was made
+        for, so a build published meanwhile cannot shift the rows under the mask.
         """
+        index = self.current_index() if index is None else index
         candidates = self.candidates_for(
-            question, pool=max(k, self.candidates), mode=mode, question_vector=question_vector, allowed=allowed
+            question,
+            pool=max(k, self.candidates),
+            mode=mode,
+            question_vector=question_vector,
+            allowed=allowed,
+            index=index,
         )
         if not candidates:
             return []
-        scores = fused_scores(np.stack([c.features for c in candidates]), mode, self.fusion_weights())
+        scores = fused_scores(np.stack([c.features for c in candidates]), mode, self.fusion_weights(index))
         order = np.argsort(-scores, kind="stable")[:k]
         return [replace(candidates[i], score=float(scores[i])) for i in order]
 
@@ -184,9 +193,10 @@ class Retriever:
         mode: Mode = "hybrid",
         question_vector: np.ndarray | None = None,
         allowed: np.ndarray | None = None,
+        index: Index | None = None,
     ) -> list[Candidate]:
         """Unranked candidates with their features: the top `pool` of each search the mode uses."""
-        index = self.current_index()
+        index = self.current_index() if index is None else index
         if index.manifest.paragraphs == 0:
             return []
         vector = self.encoder.encode([question])[0] if question_vector is None else question_vector
@@ -226,9 +236,9 @@ class Retriever:
         entry = index.article(article_id)
         return None if entry is None else ArticleText(entry.article, index.paragraphs(entry.paragraph_rows))
 
-    def fusion_weights(self) -> FusionWeights:
+    def fusion_weights(self, index: Index | None = None) -> FusionWeights:
         """The weights given, else those the index's manifest records (today's defaults unless they fit, see
-        `read_fusion_weights`)."""
+        `read_fusion_weights`); of `index`, else of the live generation."""
         if self.weights is not None:
             return self.weights
-        return read_fusion_weights(self.current_index().manifest.fusion)
+        return read_fusion_weights((self.current_index() if index is None else index).manifest.fusion)

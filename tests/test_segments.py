@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from embeddings.index import current_generation, open_index
@@ -94,3 +95,26 @@ def test_a_kept_article_that_repeats_a_removed_paragraph_keeps_it_searchable(
     quiet_build(large_folder, index, stand_in)
     [hit] = Retriever(index, encoder=stand_in).search("What does the Arlow library lend?", k=1)
     assert hit.paragraph.text == repeated and hit.paragraph.article_id == "digest.txt"
+
+
+def test_a_question_reads_the_generation_its_article_mask_was_made_for(
+    large_folder: Path, tmp_path: Path, stand_in: StandInEncoder
+):
+    """A build published between making a mask over one generation's rows and searching must not
+    shift the rows under it: the search takes the generation the mask was made for."""
+    index = tmp_path / "index"
+    (large_folder / "bridge.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
+    quiet_build(large_folder, index, stand_in)
+    retriever = Retriever(index, encoder=stand_in)
+    started = retriever.current_index()
+    rows = started.article("bridge.txt").paragraph_rows
+    allowed = np.zeros(started.rows, dtype=bool)
+    allowed[rows.start : rows.stop] = True
+
+    (large_folder / "bridge.txt").write_text(SECOND_ARTICLE.replace("140 corroded", "160 rusted"), encoding="utf-8")
+    assert quiet_build(large_folder, index, stand_in).appended
+
+    hits = retriever.search(CABLE_QUESTION, k=3, allowed=allowed, index=started)
+    assert len(hits) == 3 and {h.paragraph.article_id for h in hits} == {"bridge.txt"}
+    assert "140 corroded" in hits[0].paragraph.text
+    assert "160 rusted" in retriever.search(CABLE_QUESTION, k=1)[0].paragraph.text  # the next question: the new one
