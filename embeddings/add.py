@@ -2,11 +2,11 @@
 
 Each page is fetched (embeddings/fetch.py), its article body kept by trafilatura, the same reader
 a saved .html file goes through, and saved as a .json article under DIR/web/, where the build
-reads it like any other. An RSS or Atom feed adds the page of each of its items. An article
-already in the folder, by address or by content, is skipped, and a feed item whose address is
-already there is not fetched again, so adding a feed once more costs one request. Nothing
-half-written is ever left in the folder: an article is written to a hidden file, then linked
-under a name no other file has.
+reads it like any other; a PDF is saved there as it came, once its text layer reads. An RSS or
+Atom feed adds the page of each of its items. An article already in the folder, by address or by
+content, is skipped, and a feed item whose address is already there is not fetched again, so
+adding a feed once more costs one request. Nothing half-written is ever left in the folder: an
+article is written to a hidden file, then linked under a name no other file has.
 """
 
 from __future__ import annotations
@@ -114,8 +114,6 @@ def feed_links(fetched: Fetched) -> list[str] | None:
 
 def save_article(articles_dir: Path, article: Article) -> Path:
     """Write `article` as `articles_dir/web/<title>.json` under a name no file has; never half-written."""
-    folder = articles_dir / WEB
-    folder.mkdir(parents=True, exist_ok=True)
     record = {
         "title": article.title,
         "paragraphs": list(article.paragraphs),
@@ -124,15 +122,21 @@ def save_article(articles_dir: Path, article: Article) -> Path:
         "author": article.author,
         "source": article.source,
     }
+    text = json.dumps(record, ensure_ascii=False, indent=1) + "\n"
+    return save_file(articles_dir, f"{article.title}.json", text.encode("utf-8"))
+
+
+def save_file(articles_dir: Path, name: str, data: bytes) -> Path:
+    """Write `data` as `articles_dir/web/<name>` under a name no file has: staged in a hidden file, then
+    linked, so the folder never holds half of it."""
+    folder = articles_dir / WEB
+    folder.mkdir(parents=True, exist_ok=True)
     staged: Path | None = None
     try:
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=folder, prefix=".add-", suffix=".json", delete=False
-        ) as handle:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".add-", suffix=Path(name).suffix, delete=False) as handle:
             staged = Path(handle.name)
-            json.dump(record, handle, ensure_ascii=False, indent=1)
-            handle.write("\n")
-        return claim_name(staged, safe_name(f"{article.title}.json"))
+            handle.write(data)
+        return claim_name(staged, safe_name(name))
     finally:
         if staged is not None:
             staged.unlink(missing_ok=True)
@@ -197,8 +201,7 @@ def _keep_page(url: str, fetched: Fetched, articles_dir: Path, contents: FolderC
     if existing := contents.urls.get(normal_url(fetched.url)):  # redirected to an article already here
         return AddedAddress(url, existing=existing)
     if fetched.media_type == "application/pdf":
-        reason = "it is a PDF, not a web page; save it into the articles folder, which reads PDFs"
-        return AddedAddress(url, reason=reason)
+        return _keep_pdf(url, fetched, articles_dir, contents)
     if not fetched.looks_like_page():
         return AddedAddress(url, reason=f"it is {fetched.media_type}, not a web page")
     try:
@@ -215,6 +218,25 @@ def _keep_page(url: str, fetched: Fetched, articles_dir: Path, contents: FolderC
     except OSError as error:
         return AddedAddress(url, reason=f"it cannot be saved: {unwritable_reason(error)}")
     contents.remember(article, saved.relative_to(articles_dir).as_posix(), article.url, fetched.url, url)
+    return AddedAddress(url, saved, article.title, len(article.paragraphs))
+
+
+def _keep_pdf(url: str, fetched: Fetched, articles_dir: Path, contents: FolderContents) -> AddedAddress:
+    """Save a PDF as it came, as `web/<title>.pdf`, once its text layer has been read as an article:
+    the build reads it as any PDF in the folder (the file keeps no address; a copy is known by content)."""
+    from embeddings.pdf import parse_pdf  # pdfium only when a PDF comes
+
+    try:
+        article = parse_pdf(fetched.body, article_id=fetched.url, path=fetched.url)
+    except UnreadableFile as error:
+        return AddedAddress(url, reason=str(error))
+    if existing := contents.holding(article):
+        return AddedAddress(url, existing=existing)
+    try:
+        saved = save_file(articles_dir, f"{article.title}.pdf", fetched.body)
+    except OSError as error:
+        return AddedAddress(url, reason=f"it cannot be saved: {unwritable_reason(error)}")
+    contents.remember(article, saved.relative_to(articles_dir).as_posix(), fetched.url, url)
     return AddedAddress(url, saved, article.title, len(article.paragraphs))
 
 

@@ -15,6 +15,7 @@ from embeddings.add import WEB, add_addresses, main
 from embeddings.articles import Article, read_articles
 from embeddings.fetch import fetch, private_host
 from tests.conftest import StandInEncoder, quiet_build
+from tests.pdfs import article_html, print_pdf
 from tests.site import Route, Site, news_page, serving
 
 FURNITURE = (
@@ -162,6 +163,23 @@ def test_the_same_article_again_is_skipped_by_address_unfetched_or_by_content(si
     assert len(articles_in(tmp_path)) == 1
 
 
+@pytest.mark.browser
+def test_a_pdf_by_address_is_saved_as_it_came_and_read_as_its_article(site: Site, tmp_path: Path, browser):
+    title = "Harbour bridge reopens after repairs"
+    pdf = print_pdf(browser, article_html(title, BRIDGE, layout="one-column"), tmp_path / "printed.pdf", running=False)
+    site.routes["/reports/bridge.pdf"] = Route(pdf.read_bytes(), "application/pdf")
+    url = site.url("/reports/bridge.pdf")
+    articles = tmp_path / "articles"
+    [added] = add_addresses([url], articles)
+    saved = articles / WEB / "Harbour-bridge-reopens-after-repairs.pdf"
+    assert str(added) == f"added {saved}: “{title}” (4 paragraphs)"
+    assert saved.read_bytes() == pdf.read_bytes() and files_under(articles) == [WEB, f"{WEB}/{saved.name}"]
+    [article] = articles_in(articles)
+    assert (article.title, article.paragraphs, article.path) == (title, tuple(BRIDGE), f"{WEB}/{saved.name}")
+    [again] = add_addresses([url], articles)  # the file keeps no address: fetched, then known by its content
+    assert again.existing == f"{WEB}/{saved.name}" and len(articles_in(articles)) == 1
+
+
 @pytest.mark.parametrize(
     ("feed", "items"),
     [("/feed.rss", ["/rss/arlow", "/rss/brent", "/rss/calder"]), ("/atom.xml", ["/atom/dunmore", "/atom/elsby"])],
@@ -194,7 +212,12 @@ def test_a_feed_adds_each_item_page_once_and_again_adds_nothing_without_fetching
         ("/big", {"max_bytes": 1000}, "the page is 5 kB, over the 1 kB limit"),
         ("/big-unsized", {"max_bytes": 1000}, "the page is over the 1 kB limit"),
         ("/photo.jpg", {}, "it is image/jpeg, not a web page"),
-        ("/report.pdf", {}, "it is a PDF, not a web page; save it into the articles folder, which reads PDFs"),
+        (
+            "/report.pdf",
+            {},
+            "not a readable PDF (Failed to load document (PDFium: Data format error).); "
+            "open it and save it again as PDF",
+        ),
         ("/to-ftp", {}, "it redirects to ftp://127.0.0.1/news/bridge, which is not an http(s) address"),
         ("ftp://127.0.0.1/news/bridge", {}, "not an http(s) address"),
         ("file:///etc/hostname", {}, "not an http(s) address"),
