@@ -205,8 +205,8 @@ class Reader:
                     pieces, shift = len(encoding.ids), read[i][1]
                     in_sentence = np.array(
                         [
-                            sequence == 1 and first >= shift
-                            for sequence, (first, _) in zip(encoding.sequence_ids, encoding.offsets, strict=True)
+                            sequence == 1 and start >= shift
+                            for sequence, (start, _) in zip(encoding.sequence_ids, encoding.offsets, strict=True)
                         ]
                     )
                     reading = best_phrase(
