@@ -7,8 +7,9 @@ stay in `AnswerWeights`), and the reader's calibration (`ReaderCalibration`, whi
 beside the model): the weight of a passage's rank score beside a sentence's reading when choosing
 the sentence to quote, the weight of a passage's best reading when re-ranking the read passages,
 and the "not found" side: the weight of the quoted passage's word coverage beside its quote score,
-and the threshold on that confidence (with `--keep-weights`, only these two; the reader's other
-weights are kept). Protocol as benchmarks/tune_fusion.py: dev articles split by article (even ones
+the weight of the share of the question's names its article never mentions (`qa.names`), and the
+threshold on that confidence (with `--keep-weights`, only these three; the reader's other weights
+are kept). Protocol as benchmarks/tune_fusion.py: dev articles split by article (even ones
 to fit, odd ones to report), train questions never used. Every question is searched and read
 once; the choices are then replayed over a grid. The threshold is calibrated with each question's
 own article masked out of every search: the lowest confidence at which at least `--keep` of the
@@ -31,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings.encoder import Encoder, question_encoder
-from qa.answer import COVERAGE, Answerer, AnswerWeights, closest_sentences
+from qa.answer import COVERAGE, Answerer, AnswerWeights, closest_sentences, names_missing
 from qa.datasets import CACHE, SquadQuestion, load_squad
 from qa.evaluate import holds_gold, normalise_answer, prepare_index, split_by_article, without_article
 from qa.ranking import confidence, quote_scores, reranked_by_reading
@@ -45,6 +46,7 @@ SENTENCE_GRID = (2, 3, 4, 5, 6)
 PASSAGE_GRID = np.round(np.arange(0.0, 30.01, 1.0), 1)
 RERANK_GRID = np.round(np.arange(0.0, 2.01, 0.25), 2)
 COVERAGE_GRID = np.round(np.arange(0.0, 30.01, 2.0), 1)
+NAMES_GRID = np.round(np.arange(0.0, 20.01, 2.0), 1)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class ReadQuestion:
     reading: np.ndarray  # per read candidate: the best sentence's reading score
     holds: np.ndarray  # per read candidate: that sentence holds a gold answer
     coverage: np.ndarray  # per read candidate: its share of the question's weighted words
+    missing_names: np.ndarray  # per read candidate: the share of the question's names its article lacks
 
 
 def collect(answerer: Answerer, questions: list[SquadQuestion], *, mask_own: bool = False) -> list[ReadSentences]:
@@ -103,6 +106,21 @@ def collect(answerer: Answerer, questions: list[SquadQuestion], *, mask_own: boo
     return collected
 
 
+def missing_names(answerer: Answerer, questions: list[SquadQuestion], *, mask_own: bool = False) -> list[np.ndarray]:
+    """Per question, each read candidate's share of the question's names its article lacks: searched
+    as `collect` searches, without reading (quick, so never cached)."""
+    retriever = answerer.retriever
+    index = retriever.current_index()
+    mask = without_article(index)
+    vectors = retriever.encoder.encode([q.question for q in questions])
+    shares = []
+    for question, vector in zip(questions, vectors, strict=True):
+        allowed = mask(question.article_id) if mask_own else None
+        candidates = retriever.search(question.question, k=MOST_READ, question_vector=vector, allowed=allowed)
+        shares.append(names_missing(question.question, candidates, index))
+    return shares
+
+
 def readings(
     answerer: Answerer, fit: list[SquadQuestion], report: list[SquadQuestion], *, cache: Path
 ) -> tuple[list[ReadSentences], list[ReadSentences], list[ReadSentences]]:
@@ -118,14 +136,15 @@ def readings(
     return data
 
 
-def best_read(data: list[ReadSentences], sentences: int) -> list[ReadQuestion]:
-    """The questions as answering sees them when it reads the `sentences` closest of each passage."""
+def best_read(data: list[ReadSentences], sentences: int, missing: list[np.ndarray]) -> list[ReadQuestion]:
+    """The questions as answering sees them when it reads the `sentences` closest of each passage;
+    `missing`, per question, its read candidates' shares of missing names (`missing_names`)."""
     narrowed = []
-    for q in data:
+    for q, names in zip(data, missing, strict=True):
         readings = q.readings[:, :sentences]
         best = readings.argmax(axis=1)
         reading, holds = readings.max(axis=1, initial=-np.inf), q.holds[np.arange(len(best)), best]
-        narrowed.append(ReadQuestion(fused=q.fused, gold=q.gold, reading=reading, holds=holds, coverage=q.coverage))
+        narrowed.append(ReadQuestion(q.fused, q.gold, reading, holds, q.coverage, names[: len(reading)]))
     return narrowed
 
 
@@ -139,12 +158,13 @@ def relevance_of_reading(q: ReadQuestion, read: int, passage: float) -> float:
     return float(q.reading[quoted(q, read, passage)])
 
 
-def relevance_of_quote(q: ReadQuestion, read: int, passage: float, coverage: float = 0.0) -> float:
+def relevance_of_quote(q: ReadQuestion, read: int, passage: float, coverage: float = 0.0, names: float = 0.0) -> float:
     """The quoted sentence's confidence: its reading helped by its passage's rank score and (with a
-    `coverage` weight) by the share of the question's weighted words its passage holds."""
+    `coverage` weight) by the share of the question's weighted words its passage holds, lowered (with
+    a `names` weight) by the share of the question's names its article lacks."""
     i = quoted(q, read, passage)
     quote = quote_scores(q.reading[i : i + 1], q.fused[i : i + 1], passage)
-    return float(confidence(quote, q.coverage[i : i + 1], coverage)[0])
+    return float(confidence(quote, q.coverage[i : i + 1], coverage, q.missing_names[i], names)[0])
 
 
 def first_is_gold(q: ReadQuestion, read: int, rerank: float) -> bool:
@@ -181,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep-weights",
         action="store_true",
-        help="keep the reader's passage and re-rank weights; fit only the not-found threshold and coverage weight",
+        help="keep the reader's passage and re-rank weights; fit only the not-found threshold and its weights",
     )
     args = parser.parse_args(argv)
     dev = load_squad("dev")
@@ -190,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     reader = Reader(folder=args.reader)
     answerer = Answerer(Retriever(prepare_index("dev", dev, Encoder()), encoder=question_encoder()), reader=reader)
     fit_all, report_all, absent_all = readings(answerer, fit, report, cache=CACHE / "squad")
+    fit_names, report_names, absent_names = (
+        missing_names(answerer, fit),
+        missing_names(answerer, report),
+        missing_names(answerer, fit, mask_own=True),
+    )
     print(
         "| sentences per passage | passages read | passage weight | rerank | answer sentence fit / report"
         " | R@1 fit / report | not-found threshold (quote score) | masked: not found |"
@@ -197,7 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     print("|" + " --- |" * 8)
     default = AnswerWeights()
     for sentences in SENTENCE_GRID:  # reading costs time: each row is the best a number of sentences read can do
-        fit_data, report_data, absent_data = (best_read(d, sentences) for d in (fit_all, report_all, absent_all))
+        fit_data, report_data, absent_data = (
+            best_read(d, sentences, names)
+            for d, names in ((fit_all, fit_names), (report_all, report_names), (absent_all, absent_names))
+        )
         for read in READ_GRID:
             passage = max(PASSAGE_GRID, key=lambda p: figures(fit_data, read, p, 0.0)[0])
             rerank = max(RERANK_GRID, key=lambda c: figures(fit_data, read, passage, c)[1])
@@ -216,7 +244,10 @@ def main(argv: list[str] | None = None) -> int:
                 fitted = ReaderCalibration(
                     reading_passage=float(passage), rerank=float(rerank), min_quote=round(threshold, 2)
                 )
-    fit_data, absent_data = (best_read(d, default.sentences_per_passage) for d in (fit_all, absent_all))
+    fit_data, absent_data = (
+        best_read(d, default.sentences_per_passage, names)
+        for d, names in ((fit_all, fit_names), (absent_all, absent_names))
+    )
     read = default.read_passages
     for name, relevance in (("reading alone", relevance_of_reading), ("quote score", relevance_of_quote)):
         present = np.array([relevance(q, read, fitted.reading_passage) for q in fit_data if len(q.reading)])
@@ -232,31 +263,34 @@ def main(argv: list[str] | None = None) -> int:
     passage, rerank = fitted.reading_passage, fitted.rerank
     if args.keep_weights:  # only the "not found" side is fitted; the quote and re-ranking stay the reader's
         passage, rerank = reader.calibration.reading_passage, reader.calibration.rerank
+    grid = [(float(c), float(n)) for c in COVERAGE_GRID for n in NAMES_GRID]
     present_by, absent_by = (
-        {w: np.array([relevance_of_quote(q, read, passage, w) for q in d if len(q.reading)]) for w in COVERAGE_GRID}
+        {w: np.array([relevance_of_quote(q, read, passage, *w) for q in d if len(q.reading)]) for w in grid}
         for d in (fit_data, absent_data)
     )
-    print(f"\n| coverage weight | threshold | answers (fit) | masked: not found |  (passage weight {passage})")
-    print("|" + " --- |" * 4)
     found = {}
-    for weight in COVERAGE_GRID:
-        threshold = float(np.quantile(present_by[weight], 1 - args.keep))
-        found[weight] = (float(np.mean(absent_by[weight] < threshold)), threshold)
-        answers = np.mean(present_by[weight] >= threshold)
-        print(f"| {weight} | {threshold:.2f} | {answers:.3f} | {found[weight][0]:.3f} |")
-    weight = max(COVERAGE_GRID, key=lambda w: found[w][0])
+    for weights in grid:
+        threshold = float(np.quantile(present_by[weights], 1 - args.keep))
+        found[weights] = (float(np.mean(absent_by[weights] < threshold)), threshold)
+    print(f"\n| names weight | best coverage weight | threshold | masked: not found |  (passage weight {passage})")
+    print("|" + " --- |" * 4)
+    for names in NAMES_GRID:
+        best = max((w for w in grid if w[1] == names), key=lambda w: found[w][0])
+        print(f"| {names} | {best[0]} | {found[best][1]:.2f} | {found[best][0]:.3f} |")
+    weights = max(grid, key=lambda w: found[w][0])
     fitted = ReaderCalibration(
         reading_passage=float(passage),
         rerank=float(rerank),
-        min_quote=round(found[weight][1], 2),
-        coverage=float(weight),
+        min_quote=round(found[weights][1], 2),
+        coverage=weights[0],
+        names=weights[1],
     )
-    report_data = best_read(report_all, default.sentences_per_passage)
+    report_data = best_read(report_all, default.sentences_per_passage, report_names)
     (fit_accuracy, fit_first), (report_accuracy, report_first) = (
         figures(d, read, passage, rerank) for d in (fit_data, report_data)
     )
     scores = {"answer_sentence_fit": fit_accuracy, "answer_sentence_report": report_accuracy}
-    scores |= {"recall_at_1_fit": fit_first, "recall_at_1_report": report_first, "masked_not_found": found[weight][0]}
+    scores |= {"recall_at_1_fit": fit_first, "recall_at_1_report": report_first, "masked_not_found": found[weights][0]}
     if args.write:
         command = "python benchmarks/tune_reader.py " + " ".join(argv if argv is not None else sys.argv[1:])
         kept = {}

@@ -20,8 +20,10 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from embeddings.index import Index
 from qa.conversation import read_in_conversation
 from qa.library import Restriction, allowed_rows
+from qa.names import missing_share, question_names, word_set
 from qa.ranking import FEATURE_NAMES, Mode, confidence, quote_scores, reranked_by_reading
 from qa.reader import Reader, ReaderCalibration, SentenceReader
 from qa.retrieve import Candidate, Retriever
@@ -166,10 +168,12 @@ def by_reading(
     reader: SentenceReader,
     weights: AnswerWeights,
     calibration: ReaderCalibration,
+    missing_names: np.ndarray | None = None,
 ) -> list[ReadPassage]:
     """The reader reads the closest sentences of the top passages (reading costs about 5 ms a
     sentence); those passages are re-ranked by their best reading, and the rest keep their
-    similarity choice (they are cited, never quoted)."""
+    similarity choice (they are cited, never quoted). `missing_names`, per candidate read, is the
+    share of the question's names its article lacks (`names_missing`), for "not found"."""
     numbers = [n for n in range(min(weights.read_passages, len(candidates))) if candidates[n].paragraph.sentence_spans]
     sentences = [
         (n, int(i), candidates[n].paragraph.sentence_spans[i])
@@ -191,7 +195,13 @@ def by_reading(
         tops,
         reranked_by_reading(fused, best, calibration.rerank),
         quote,
-        confidence(quote, coverage, calibration.coverage),
+        confidence(
+            quote,
+            coverage,
+            calibration.coverage,
+            0.0 if missing_names is None else missing_names[numbers],
+            calibration.names,
+        ),
         strict=True,
     ):
         (n, i, (start, _)), reading = sentences[j], readings[j]
@@ -200,6 +210,21 @@ def by_reading(
     read.sort(key=lambda r: -r.score)
     rest = [c for n, c in enumerate(candidates) if n not in numbers]
     return read + [replace(r, answer_score=-np.inf) for r in by_similarity(rest, weights)]
+
+
+def names_missing(question: str, candidates: Sequence[Candidate], index: Index) -> np.ndarray:
+    """Per candidate, the share of the question's names and numbers (`qa.names`) that its article,
+    title included, never mentions."""
+    names = question_names(question)
+    shares: dict[str, float] = {}
+    for candidate in candidates if names else ():
+        article_id = candidate.paragraph.article_id
+        if article_id not in shares:
+            entry = index.article(article_id)
+            paragraphs = [candidate.paragraph] if entry is None else index.paragraphs(entry.paragraph_rows)
+            texts = [candidate.paragraph.title, *(paragraph.text for paragraph in paragraphs)]
+            shares[article_id] = missing_share(names, word_set(texts))
+    return np.array([shares.get(c.paragraph.article_id, 0.0) for c in candidates])
 
 
 def compose_reply(
@@ -295,6 +320,8 @@ class Answerer:
             read, threshold = by_similarity(candidates, self.weights), self.weights.min_relevance
         else:
             calibration = self.reader.calibration
-            read = by_reading(searched, candidates, self.reader, self.weights, calibration)
+            read_ones = candidates[: self.weights.read_passages]
+            missing = names_missing(searched, read_ones, index) if calibration.names else None
+            read = by_reading(searched, candidates, self.reader, self.weights, calibration, missing)
             threshold = calibration.min_quote
         return compose_reply(cleaned, read, min_relevance=threshold, notes=notes)

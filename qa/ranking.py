@@ -191,11 +191,18 @@ def reranked_by_reading(scores: np.ndarray, readings: np.ndarray, weight: float)
     return scores + weight / (1 + np.exp(-readings))
 
 
-def confidence(quote_score: np.ndarray, coverage: np.ndarray, coverage_weight: float) -> np.ndarray:
+def confidence(
+    quote_score: np.ndarray,
+    coverage: np.ndarray,
+    coverage_weight: float,
+    missing_names: np.ndarray | float = 0.0,
+    names_weight: float = 0.0,
+) -> np.ndarray:
     """How sure a quoted sentence answers, for "not found": its quote score, helped by how much of
-    the question's weighted words its passage holds (a sentence of the right kind about another
-    subject reads well, but its passage lacks the question's rarer words)."""
-    return quote_score + coverage_weight * coverage
+    the question's weighted words its passage holds, and lowered by the share of the question's names
+    its article never mentions (a sentence of the right kind about another subject reads well, but
+    its passage lacks the question's rarer words, its article the question's subject)."""
+    return quote_score + coverage_weight * coverage - names_weight * missing_names
 
 
 def quote_scores(readings: np.ndarray, scores: np.ndarray, passage_weight: float) -> np.ndarray:

@@ -61,6 +61,7 @@ class ReaderCalibration:
     rerank: float  # weight of a passage's best reading (squashed to 0..1) when re-ranking the read ones
     min_quote: float  # a confidence (quote score + weighted coverage) below this: "not found"
     coverage: float = 0.0  # weight of the quoted passage's share of the question's weighted words in the confidence
+    names: float = 0.0  # weight of the share of the question's names its article never mentions, taken from it
 
     @classmethod
     def load(cls, path: Path) -> ReaderCalibration:

@@ -22,6 +22,7 @@ from qa.answer import (
     by_similarity,
     clean_question,
     compose_reply,
+    names_missing,
     without_markup,
 )
 from qa.reader import ReaderCalibration, Reading
@@ -204,6 +205,25 @@ def test_a_passage_without_the_question_s_words_is_less_sure_and_said_not_found(
         found_in = [replace(c, features=features) for c in candidates(*BOSTON)]
         read = by_reading("Who founded Boston?", found_in, reader, weights, calibration)
         assert compose_reply("Who founded Boston?", read, min_relevance=calibration.min_quote).found is found
+
+
+def test_a_quote_from_an_article_that_never_names_the_question_s_subject_is_said_not_found():
+    """The same reading is quoted from an article that mentions the question's names and not from
+    one that does not, once the names weigh in the confidence."""
+    calibration = ReaderCalibration(reading_passage=1.0, rerank=0.0, min_quote=4.0, names=4.0)
+    reader, weights = KeywordReader("Puritan settlers"), AnswerWeights(read_passages=2)
+    for missing, found in ((np.zeros(3), True), (np.ones(3), False)):
+        read = by_reading("Who founded Boston?", candidates(*BOSTON), reader, weights, calibration, missing)
+        assert compose_reply("Who founded Boston?", read, min_relevance=calibration.min_quote).found is found
+
+
+def test_names_are_looked_for_in_the_whole_article_of_each_candidate(answerer: Answerer):
+    """Putin is named in the seed's first paragraph, not in the one about Katrina Yu."""
+    index = answerer.retriever.current_index()
+    for question, share in (("What did Katrina Yu say of Putin?", 0.0), ("What did Katrina Yu say of Boeing?", 1 / 3)):
+        found = answerer.retriever.search(question, k=3, index=index)
+        assert any("Putin" not in c.paragraph.text for c in found)
+        assert names_missing(question, found, index).tolist() == pytest.approx([share] * len(found))
 
 
 def test_without_a_reader_the_most_similar_sentence_is_quoted():
