@@ -112,8 +112,8 @@ def feed_links(fetched: Fetched) -> list[str] | None:
     return list(links.values())
 
 
-def save_article(articles_dir: Path, article: Article) -> Path:
-    """Write `article` as `articles_dir/web/<title>.json` under a name no file has; never half-written."""
+def article_json(article: Article) -> bytes:
+    """`article` as the .json record the build reads, its address and byline kept."""
     record = {
         "title": article.title,
         "paragraphs": list(article.paragraphs),
@@ -122,8 +122,7 @@ def save_article(articles_dir: Path, article: Article) -> Path:
         "author": article.author,
         "source": article.source,
     }
-    text = json.dumps(record, ensure_ascii=False, indent=1) + "\n"
-    return save_file(articles_dir, f"{article.title}.json", text.encode("utf-8"))
+    return (json.dumps(record, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
 def save_file(articles_dir: Path, name: str, data: bytes) -> Path:
@@ -211,14 +210,8 @@ def _keep_page(url: str, fetched: Fetched, articles_dir: Path, contents: FolderC
     if sum(len(paragraph.split()) for paragraph in article.paragraphs) < MIN_ARTICLE_WORDS:
         return AddedAddress(url, reason=NOT_AN_ARTICLE)
     article = replace(article, url=article.url or fetched.url)
-    if existing := contents.holding(article):
-        return AddedAddress(url, existing=existing)
-    try:
-        saved = save_article(articles_dir, article)
-    except OSError as error:
-        return AddedAddress(url, reason=f"it cannot be saved: {unwritable_reason(error)}")
-    contents.remember(article, saved.relative_to(articles_dir).as_posix(), article.url, fetched.url, url)
-    return AddedAddress(url, saved, article.title, len(article.paragraphs))
+    saving = (f"{article.title}.json", article_json(article))
+    return _keep_new(url, article, saving, articles_dir, contents, article.url, fetched.url)
 
 
 def _keep_pdf(url: str, fetched: Fetched, articles_dir: Path, contents: FolderContents) -> AddedAddress:
@@ -230,13 +223,26 @@ def _keep_pdf(url: str, fetched: Fetched, articles_dir: Path, contents: FolderCo
         article = parse_pdf(fetched.body, article_id=fetched.url, path=fetched.url)
     except UnreadableFile as error:
         return AddedAddress(url, reason=str(error))
+    return _keep_new(url, article, (f"{article.title}.pdf", fetched.body), articles_dir, contents, fetched.url)
+
+
+def _keep_new(
+    url: str,
+    article: Article,
+    saving: tuple[str, bytes],
+    articles_dir: Path,
+    contents: FolderContents,
+    *addresses: str,
+) -> AddedAddress:
+    """Save `saving` (a file's name and bytes) as `article` unless the folder holds it already, by
+    content or address, and remember it under `addresses` and `url`."""
     if existing := contents.holding(article):
         return AddedAddress(url, existing=existing)
     try:
-        saved = save_file(articles_dir, f"{article.title}.pdf", fetched.body)
+        saved = save_file(articles_dir, *saving)
     except OSError as error:
         return AddedAddress(url, reason=f"it cannot be saved: {unwritable_reason(error)}")
-    contents.remember(article, saved.relative_to(articles_dir).as_posix(), fetched.url, url)
+    contents.remember(article, saved.relative_to(articles_dir).as_posix(), *addresses, url)
     return AddedAddress(url, saved, article.title, len(article.paragraphs))
 
 
