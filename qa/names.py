@@ -58,11 +58,7 @@ def _mentions(name: str, vocabulary: frozenset[str]) -> bool:
     if name[0].isdigit() or len(name) < PREFIX:
         return False
     stem = name[:PREFIX]
-    return any(
-        word.startswith(stem) or (word[0] == name[0] and _one_letter_apart(name, word))
-        for word in vocabulary
-        if abs(len(word) - len(name)) <= 1 or word.startswith(stem)
-    )
+    return any(word.startswith(stem) or (word[0] == name[0] and _one_letter_apart(name, word)) for word in vocabulary)
 
 
 def _one_letter_apart(a: str, b: str) -> bool:
